@@ -1,0 +1,69 @@
+# csirtnet: every set-up step lives here; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+SHARED ?= ../shared
+VENV := .venv
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=demo-only-secret-key-not-for-production-use \
+	CSIRTNET_SECURE_COOKIES=false CSIRTNET_EMAIL=file CSIRTNET_VAR_DIR=$(CURDIR)/var \
+	CSIRTNET_TASKS_BACKEND=django_tasks_db.DatabaseBackend
+TEST_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=test-only-secret-key-not-for-production-use \
+	CSIRTNET_VAR_DIR=$(CURDIR)/var/test CSIRTNET_SHARED_DIR=$(abspath $(SHARED))
+PG_TEST_DB ?= csirtnet_ci
+
+.PHONY: venv demo serve test test-sqlite test-postgres lint bench messages clean system-deps
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv>=0.5,<1"
+
+$(BIN)/csirtnet: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	@touch $@
+
+venv: $(BIN)/csirtnet
+
+# Debian packages the suite needs: chromium for browser tests, gettext for catalogs, gnupg.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium gettext gnupg >/dev/null; fi
+
+messages: venv
+	cd src/csirtnet && ../../$(BIN)/python -m django compilemessages --settings=csirtnet.settings -v0
+
+demo: venv messages
+	mkdir -p var/mail
+	$(DEMO_ENV) $(BIN)/csirtnet migrate -v0
+	$(DEMO_ENV) $(BIN)/csirtnet load-directory
+	$(DEMO_ENV) $(BIN)/csirtnet import-rir $(SHARED)/data/rir
+	$(DEMO_ENV) $(BIN)/csirtnet create-demo-users
+	$(DEMO_ENV) $(BIN)/csirtnet ingest --source shadowserver $(SHARED)/data/samples/shadowserver/*.csv
+	$(DEMO_ENV) $(BIN)/csirtnet ingest --source abuse.ch $(SHARED)/data/samples/abusech/*.csv
+	$(DEMO_ENV) $(BIN)/csirtnet worker --batch
+	@echo "mail written to var/mail/"
+	$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
+	$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)
+
+test: venv system-deps messages test-sqlite test-postgres
+
+test-sqlite:
+	$(TEST_ENV) CSIRTNET_DB_ENGINE=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres:
+	$(TEST_ENV) CSIRTNET_DB_ENGINE=postgresql CSIRTNET_DB_NAME=$(PG_TEST_DB) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(TEST_ENV) $(BIN)/python -m django makemigrations --check --dry-run --settings=csirtnet.settings
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var .venv .venv-tools .venv-bench

@@ -1,0 +1,1 @@
+"""Base pieces shared by every app: environment parsing, actor middleware; no domain rules."""

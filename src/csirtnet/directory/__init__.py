@@ -1,0 +1,1 @@
+"""Directory of the network: member states, organizations, points of contact, constituencies."""

@@ -1,0 +1,1 @@
+"""Abuse reports and feeds: ingestion into normalized events, routing, digests."""

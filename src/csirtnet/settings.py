@@ -1,0 +1,176 @@
+"""Django settings, read from environment variables (see docs/configuration.md).
+
+Defaults are safe for production: DEBUG off, secure cookies, no default secret key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from csirtnet.core.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("CSIRTNET_VAR_DIR", str(Path.cwd() / "var")))
+
+DEBUG = env_bool("CSIRTNET_DEBUG", False)
+SECRET_KEY = env_str("CSIRTNET_SECRET_KEY", "insecure-development-only" if DEBUG else None)
+if not DEBUG and len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("CSIRTNET_SECRET_KEY must be at least 32 characters.")
+ALLOWED_HOSTS = env_list("CSIRTNET_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "csirtnet.core",
+    "csirtnet.accounts",
+    "csirtnet.directory",
+    "csirtnet.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "csirtnet.accounts.middleware.ActorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "csirtnet.urls"
+WSGI_APPLICATION = "csirtnet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    engine = env_str("CSIRTNET_DB_ENGINE", "sqlite")
+    if engine == "sqlite":
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": env_str("CSIRTNET_DB_NAME", str(VAR_DIR / "csirtnet.sqlite3")),
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 30,
+                    "init_command": (
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                    ),
+                },
+                "TEST": {"NAME": env_str("CSIRTNET_TEST_DB_NAME", "") or None},
+            }
+        }
+    if engine == "postgresql":
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": env_str("CSIRTNET_DB_NAME", "csirtnet"),
+                "USER": env_str("CSIRTNET_DB_USER", "postgres"),
+                "PASSWORD": env_str("CSIRTNET_DB_PASSWORD", ""),
+                "HOST": env_str("CSIRTNET_DB_HOST", "127.0.0.1"),
+                "PORT": env_int("CSIRTNET_DB_PORT", 5432, minimum=1),
+                "CONN_MAX_AGE": env_int("CSIRTNET_DB_CONN_MAX_AGE", 60),
+            }
+        }
+    raise ImproperlyConfigured(
+        f"CSIRTNET_DB_ENGINE={engine!r} is not supported (use sqlite or postgresql)."
+    )
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "reports:inbox"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Security headers and cookies; CSIRTNET_SECURE_COOKIES=false only for plain-HTTP demos.
+_SECURE = env_bool("CSIRTNET_SECURE_COOKIES", True)
+SESSION_COOKIE_SECURE = _SECURE
+CSRF_COOKIE_SECURE = _SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("CSIRTNET_SESSION_SECONDS", 8 * 3600, minimum=60)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("CSIRTNET_HSTS_SECONDS", 31536000 if _SECURE else 0)
+X_FRAME_OPTIONS = "DENY"
+
+# Outgoing mail: SMTP by default; "file" writes each message to CSIRTNET_MAIL_DIR.
+_MAIL = env_str("CSIRTNET_EMAIL", "smtp")
+if _MAIL == "smtp":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif _MAIL == "file":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("CSIRTNET_MAIL_DIR", str(VAR_DIR / "mail"))
+else:
+    raise ImproperlyConfigured(f"CSIRTNET_EMAIL={_MAIL!r} is not supported (smtp or file).")
+EMAIL_HOST = env_str("CSIRTNET_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("CSIRTNET_SMTP_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("CSIRTNET_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("CSIRTNET_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CSIRTNET_SMTP_STARTTLS", False)
+EMAIL_TIMEOUT = env_int("CSIRTNET_SMTP_TIMEOUT_SECONDS", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("CSIRTNET_FROM_EMAIL", "csirtnet@localhost")
+
+# Background work: django-tasks with the database backend (outbox rows + `csirtnet worker`).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("CSIRTNET_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+CSIRTNET_SITE_URL = env_str("CSIRTNET_SITE_URL", "http://127.0.0.1:8000")
+CSIRTNET_INGEST_BATCH_ROWS = env_int("CSIRTNET_INGEST_BATCH_ROWS", 5000, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("CSIRTNET_LOG_LEVEL", "WARNING")},
+}

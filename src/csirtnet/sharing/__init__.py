@@ -1,0 +1,1 @@
+"""Sharing policy: the Traffic Light Protocol 2.0 labels and who may see what."""
