@@ -66,6 +66,9 @@ class Event(models.Model):
     route_rule = models.CharField(_("routing rule"), max_length=10, choices=RouteRule.choices)
     observed_at = models.DateTimeField(_("observed at"))
     source_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
+    source_network = models.CharField(
+        _("source network"), max_length=43, blank=True, help_text=_("CIDR, when a row names one.")
+    )
     source_port = models.PositiveIntegerField(_("source port"), null=True, blank=True)
     asn = models.BigIntegerField(_("ASN"), null=True, blank=True)
     hostname = models.CharField(_("hostname"), max_length=253, blank=True)
@@ -75,7 +78,9 @@ class Event(models.Model):
     type = models.CharField(_("RSIT type"), max_length=40)
     malware_family = models.CharField(_("malware family"), max_length=100, blank=True)
     file_hash = models.CharField(_("file hash"), max_length=128, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("Of the address, per RIR data.")
+    )
     tlp = models.CharField(max_length=12, choices=TLP.choices, default=TLP.AMBER)
     content_key = models.CharField(max_length=64, unique=True)
     raw = models.JSONField(_("original row"))

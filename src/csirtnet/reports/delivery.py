@@ -1,0 +1,479 @@
+"""Digest delivery: one organization's e-mail about one report, sent once from the outbox."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import smtplib
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import PurePath
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import OperationalError, transaction
+from django.db.models import Count, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from csirtnet.core.csvsafe import escape_spreadsheet_cell
+from csirtnet.directory.models import ContactRole, Organization, PointOfContact
+from csirtnet.reports.models import Digest, DigestStatus, Event, Report
+from csirtnet.sharing.tlp import TLP
+
+logger = logging.getLogger(__name__)
+
+# Columns of the attached CSV file, in order; each is a field of `Event`.
+CSV_COLUMNS = (
+    "observed_at",
+    "source_ip",
+    "source_port",
+    "asn",
+    "hostname",
+    "url",
+    "report_type",
+    "taxonomy",
+    "type",
+    "malware_family",
+    "file_hash",
+    "country",
+    "route_rule",
+    "line",
+)
+_SPOOL_MAX_BYTES = 4 * 1024 * 1024  # a larger attachment is spooled to a temporary file
+_ITERATOR_CHUNK_ROWS = 2000
+_LOCK_WAIT_SECONDS = 300
+_LOCK_POLL_SECONDS = 0.1
+_UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class DeliveryOutcome(StrEnum):
+    """What one delivery attempt of a digest did (the task's return value)."""
+
+    SENT = "sent"
+    NO_CONTACT = "no_contact"
+    WITHHELD = "withheld"
+    SKIPPED = "skipped"  # not pending any more, or its report is not complete
+
+
+@dataclass
+class DeliverySummary:
+    """Counts of digest outcomes of one run of the worker or the sweeper."""
+
+    sent_count: int = 0
+    failed_count: int = 0
+    no_contact_count: int = 0
+    withheld_count: int = 0
+    skipped_count: int = 0
+
+    def add(self, outcome: str) -> None:
+        """Count one `DeliveryOutcome` (given as its value)."""
+        field = {
+            DeliveryOutcome.SENT: "sent_count",
+            DeliveryOutcome.NO_CONTACT: "no_contact_count",
+            DeliveryOutcome.WITHHELD: "withheld_count",
+        }.get(DeliveryOutcome(outcome), "skipped_count")
+        setattr(self, field, getattr(self, field) + 1)
+
+    def merge(self, other: DeliverySummary) -> DeliverySummary:
+        """Return the sum of this summary and `other`."""
+        return DeliverySummary(
+            **{name: getattr(self, name) + getattr(other, name) for name in vars(self)}
+        )
+
+    def describe(self, *, dry_run: bool = False) -> str:
+        """Return the counts as one line: '12 digests sent, 0 failed, ...'."""
+        count = self.sent_count
+        if dry_run:
+            sent = ngettext("%(count)d digest to send", "%(count)d digests to send", count)
+        else:
+            sent = ngettext("%(count)d digest sent", "%(count)d digests sent", count)
+        return _(
+            "%(sent)s, %(failed)d failed, %(no_contact)d without point of contact, "
+            "%(withheld)d withheld by TLP"
+        ) % {
+            "sent": sent % {"count": count},
+            "failed": self.failed_count,
+            "no_contact": self.no_contact_count,
+            "withheld": self.withheld_count,
+        }
+
+
+def _due_digests() -> QuerySet[Digest]:
+    """Return the pending digests of completed reports."""
+    return Digest.objects.filter(status=DigestStatus.PENDING, report__completed_at__isnull=False)
+
+
+def enqueue_report_digests(*, report_id: int) -> int:
+    """
+    Enqueue `deliver_digest` for every pending digest of report `report_id`.
+
+    Call it from `transaction.on_commit` once the report's last batch (and its
+    `completed_at`) is committed. Enqueues nothing while the report is incomplete.
+    A digest whose task is lost is still delivered by `deliver_pending_digests`.
+
+    Returns:
+        The number of tasks enqueued.
+    """
+    from csirtnet.reports.tasks import deliver_digest  # tasks.py imports this module
+
+    digest_ids = list(
+        _due_digests().filter(report_id=report_id).order_by("pk").values_list("pk", flat=True)
+    )
+    for digest_id in digest_ids:
+        deliver_digest.enqueue(digest_id=digest_id)
+    return len(digest_ids)
+
+
+def digest_label(digest: Digest) -> TLP:
+    """
+    Return the TLP label of `digest`: the strictest of its report's label and the labels
+    of the events it carries (a combination carries the strictest label of its parts).
+    """
+    events = _digest_events(digest).order_by()  # no ordering columns in the DISTINCT
+    labels = {digest.report.tlp, *events.values_list("tlp", flat=True).distinct()}
+    return max((TLP(label) for label in labels), key=lambda label: label.rank)
+
+
+def withheld_reason(*, label: TLP, organization: Organization) -> str:
+    """
+    Return why a digest labelled `label` must not be e-mailed to `organization`, or "".
+
+    TLP 2.0 as DESIGN.md applies it: TLP:RED never goes into digests (org-wide mail);
+    TLP:AMBER+STRICT never goes in a digest to a non-member.
+    """
+    if label == TLP.RED:
+        return _("TLP:RED events are never sent in digests; they stay in the inbox.")
+    if label == TLP.AMBER_STRICT and not organization.is_member:
+        return _("TLP:AMBER+STRICT events are not sent in digests to non-members.")
+    return ""
+
+
+def build_digest_message(digest: Digest) -> EmailMessage:
+    """
+    Build the digest e-mail of `digest` for its organization's CSIRT 24/7 point of contact.
+
+    Subject: the TLP label exactly as written (never translated), then e.g.
+    "csirtnet digest: 42 events for CERTuy from scan_ntp.csv". Subject and body are in
+    the contact's first language the site offers (settings.LANGUAGES; else LANGUAGE_CODE).
+    The body counts the events by report type and RSIT class (taxonomy/type) and links
+    to the inbox. Attached: `<report file stem>-<org short name>.csv` with the events,
+    columns `CSV_COLUMNS`, times RFC 3339 in UTC, every cell escaped with
+    `escape_spreadsheet_cell` (OWASP CSV injection). Rows are streamed from the
+    database and spooled to a temporary file above 4 MiB, never held as Python lists;
+    the e-mail library still encodes the finished message in memory, so memory use is
+    a small multiple of the attachment's size. `Message-ID` is deterministic,
+    `<digest-{pk}-{sha256[:16]}@csirtnet>`, so that a resend is recognisable.
+
+    Raises:
+        PointOfContact.DoesNotExist: the organization has no CSIRT 24/7 point of contact.
+    """
+    report, organization = digest.report, digest.organization
+    contact = PointOfContact.objects.get(organization=organization, role=ContactRole.CSIRT_24_7)
+    language = _contact_language(contact)
+    events = _digest_events(digest)
+    counts = list(
+        events.values_list("report_type", "taxonomy", "type")
+        .annotate(count=Count("pk"))
+        .order_by("report_type", "taxonomy", "type")
+    )
+    event_count = sum(row[3] for row in counts)
+    label = digest_label(digest)
+    attachment_name = _attachment_name(report, organization)
+    with translation.override(language):
+        subject = f"[{label.label}] " + ngettext(
+            "csirtnet digest: %(count)d event for %(organization)s from %(file)s",
+            "csirtnet digest: %(count)d events for %(organization)s from %(file)s",
+            event_count,
+        ) % {
+            "count": event_count,
+            "organization": organization.short_name,
+            "file": _one_line(report.file_name),
+        }
+        body = _digest_body(digest, label, counts, event_count, attachment_name)
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[contact.email],
+        headers={
+            "Message-ID": digest_message_id(digest),
+            "Content-Language": language,
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no auto-replies
+        },
+    )
+    message.attach(attachment_name, _events_csv(events), "text/csv")
+    return message
+
+
+def digest_message_id(digest: Digest) -> str:
+    """Return the deterministic Message-ID of `digest`: `<digest-{pk}-{sha256[:16]}@csirtnet>`."""
+    return f"<digest-{digest.pk}-{digest.report.sha256[:16]}@csirtnet>"
+
+
+def send_digest(*, digest_id: int) -> DeliveryOutcome:
+    """
+    Deliver digest `digest_id` once, if it is pending and its report is complete.
+
+    Steps: check without a lock, build the message (outside the lock, so that reading a
+    large report does not hold it), then lock the digest row (`select_for_update()` in
+    `transaction.atomic()`; on SQLite the IMMEDIATE transaction serializes writers),
+    re-check, send over SMTP and mark it sent (`sent_at` UTC, `message_id`) in that same
+    transaction. A second worker waits for the lock and then sees "sent": exactly once,
+    except that a crash after the SMTP server accepted the message and before the commit
+    leaves the digest pending and a later run sends it again (at most one duplicate per
+    such crash, recognisable by its deterministic Message-ID). On SQLite the lock blocks
+    other writers for the SMTP conversation (at most EMAIL_TIMEOUT per step), and a
+    worker that finds the database locked keeps trying to take the lock for up to
+    `_LOCK_WAIT_SECONDS` (5 minutes) before it raises.
+
+    Without a CSIRT 24/7 point of contact the digest becomes `no_contact`; a digest whose
+    TLP label forbids e-mail (`withheld_reason`) becomes `failed` with the reason in
+    `last_error`. Neither sends anything.
+
+    Raises:
+        Digest.DoesNotExist: no digest `digest_id`.
+        smtplib.SMTPException, OSError: the SMTP server refused or could not be reached;
+            `attempt_count` and `last_error` are recorded and the digest stays pending.
+        django.db.OperationalError: the lock could not be taken in time (nothing sent).
+    """
+    digest = Digest.objects.select_related("report", "organization__state").get(pk=digest_id)
+    if not _is_due(digest):
+        return DeliveryOutcome.SKIPPED
+    reason = withheld_reason(label=digest_label(digest), organization=digest.organization)
+    message = None
+    if not reason:
+        try:
+            message = build_digest_message(digest)
+        except PointOfContact.DoesNotExist:
+            message = None
+    return _send_locked(digest_id=digest_id, message=message, withheld=reason)
+
+
+def _send_locked(
+    *, digest_id: int, message: EmailMessage | None, withheld: str
+) -> DeliveryOutcome:
+    error: Exception | None = None
+    with _locked_digest(digest_id) as digest:
+        if not _is_due(digest):
+            return DeliveryOutcome.SKIPPED
+        if withheld:
+            _save(digest, status=DigestStatus.FAILED, last_error=withheld)
+            return DeliveryOutcome.WITHHELD
+        if message is None:
+            _save(digest, status=DigestStatus.NO_CONTACT)
+            return DeliveryOutcome.NO_CONTACT
+        attempt_count = digest.attempt_count + 1
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as exc:
+            error = exc
+            _save(digest, attempt_count=attempt_count, last_error=f"{type(exc).__name__}: {exc}")
+        else:
+            _save(
+                digest,
+                status=DigestStatus.SENT,
+                attempt_count=attempt_count,
+                last_error="",
+                sent_at=timezone.now(),
+                message_id=message.extra_headers["Message-ID"],
+            )
+    if error is not None:
+        raise error
+    return DeliveryOutcome.SENT
+
+
+@contextmanager
+def _locked_digest(digest_id: int) -> Iterator[Digest]:
+    """
+    Yield digest `digest_id` locked for update inside `transaction.atomic()`.
+
+    While SQLite answers "database is locked" (its busy timeout ran out while another
+    worker holds the write lock for a long SMTP conversation) or "database table is
+    locked" (shared-cache in-memory databases do not wait at all), try again for up to
+    `_LOCK_WAIT_SECONDS`. Only taking the lock is retried: an error after it is raised.
+    """
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    while True:
+        acquired = False
+        try:
+            with transaction.atomic():
+                digest = (
+                    Digest.objects.select_for_update(of=("self",))
+                    .select_related("report")
+                    .get(pk=digest_id)
+                )
+                acquired = True
+                yield digest
+            return
+        except OperationalError as exc:
+            if acquired or "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(_LOCK_POLL_SECONDS)
+
+
+def deliver_pending_digests(*, limit: int | None = None, dry_run: bool = False) -> DeliverySummary:
+    """
+    Deliver every pending digest of a completed report, oldest first, at most `limit`,
+    each with `deliver_digest.call` (synchronously, in this process). This is the sweeper:
+    `csirtnet worker --batch` and `csirtnet deliver-digests` run it, and it recovers
+    digests whose task was lost. A digest that fails (SMTP) is logged, counted as failed
+    and stays pending; the others are still delivered.
+
+    With `dry_run`, send and change nothing: count what a run would do.
+    """
+    from csirtnet.reports.tasks import deliver_digest  # tasks.py imports this module
+
+    digest_ids = _due_digests().order_by("pk").values_list("pk", flat=True)
+    summary = DeliverySummary()
+    for digest_id in list(digest_ids if limit is None else digest_ids[:limit]):
+        if dry_run:
+            summary.add(_planned_outcome(digest_id))
+            continue
+        try:
+            outcome = deliver_digest.call(digest_id=digest_id)
+        # One digest's failure must not hold back the others; it stays pending.
+        except Exception:
+            logger.exception("Digest %s was not delivered; it stays pending.", digest_id)
+            summary.failed_count += 1
+        else:
+            summary.add(outcome)
+    return summary
+
+
+def _planned_outcome(digest_id: int) -> DeliveryOutcome:
+    digest = Digest.objects.select_related("report", "organization").get(pk=digest_id)
+    if withheld_reason(label=digest_label(digest), organization=digest.organization):
+        return DeliveryOutcome.WITHHELD
+    contacts = PointOfContact.objects.filter(
+        organization=digest.organization, role=ContactRole.CSIRT_24_7
+    )
+    return DeliveryOutcome.SENT if contacts.exists() else DeliveryOutcome.NO_CONTACT
+
+
+def _is_due(digest: Digest) -> bool:
+    return digest.status == DigestStatus.PENDING and digest.report.completed_at is not None
+
+
+def _save(digest: Digest, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(digest, name, value)
+    digest.save(update_fields=list(changes))
+
+
+def _digest_events(digest: Digest) -> QuerySet[Event]:
+    return Event.objects.filter(report_id=digest.report_id, organization_id=digest.organization_id)
+
+
+def _contact_language(contact: PointOfContact) -> str:
+    offered = {code for code, _name in settings.LANGUAGES}
+    for tag in contact.languages or []:
+        primary = str(tag).split("-")[0].lower()
+        if primary in offered:
+            return primary
+    return str(settings.LANGUAGE_CODE)
+
+
+def _inbox_url(report: Report) -> str:
+    site = settings.CSIRTNET_SITE_URL.rstrip("/")
+    try:
+        path = reverse("reports:inbox")
+    except NoReverseMatch:
+        # The reports pages are not routed yet; this is the path "reports:inbox" will have.
+        path = "/reports/inbox/"
+    return f"{site}{path}?report={report.uuid}"
+
+
+def _one_line(text: str) -> str:
+    """Return `text` with runs of whitespace and control characters as one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _attachment_name(report: Report, organization: Organization) -> str:
+    stem = _UNSAFE_FILE_NAME.sub("_", PurePath(report.file_name).stem).strip("._") or "report"
+    short_name = _UNSAFE_FILE_NAME.sub("_", organization.short_name)
+    return f"{stem}-{short_name}.csv"
+
+
+def _digest_body(
+    digest: Digest,
+    label: TLP,
+    counts: list[tuple[str, str, str, int]],
+    event_count: int,
+    attachment_name: str,
+) -> str:
+    report, organization = digest.report, digest.organization
+    state = f" ({organization.state.name})" if organization.state else ""
+    lines = [
+        label.label,
+        "",
+        ngettext(
+            "The report %(file)s (%(source)s), received at %(received_at)s, has %(count)d event "
+            "for %(organization)s%(state)s.",
+            "The report %(file)s (%(source)s), received at %(received_at)s, has %(count)d events "
+            "for %(organization)s%(state)s.",
+            event_count,
+        )
+        % {
+            "file": _one_line(report.file_name),
+            "source": report.source,
+            "received_at": _rfc3339(report.received_at),
+            "count": event_count,
+            "organization": organization.short_name,
+            "state": state,
+        },
+        "",
+        _("Events by report type and classification (RSIT taxonomy/type):"),
+        *(f"  {rtype}  {taxonomy}/{etype}: {count}" for rtype, taxonomy, etype, count in counts),
+        "",
+        _("See them in your inbox: %(url)s") % {"url": _inbox_url(report)},
+        _("The attached file %(name)s lists every event, one per row (times in UTC).")
+        % {"name": attachment_name},
+        "",
+        _("Handle this message and its attachment according to %(label)s (FIRST TLP 2.0).")
+        % {"label": label.label},
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _events_csv(events: QuerySet[Event]) -> str:
+    with tempfile.SpooledTemporaryFile(
+        max_size=_SPOOL_MAX_BYTES, mode="w+", encoding="utf-8", newline=""
+    ) as spool:
+        _write_events_csv(events, spool)
+        spool.seek(0)
+        return spool.read()
+
+
+def _write_events_csv(events: QuerySet[Event], handle: IO[str]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(CSV_COLUMNS)
+    rows = (
+        events.order_by("observed_at", "line", "pk")
+        .values_list(*CSV_COLUMNS)
+        .iterator(chunk_size=_ITERATOR_CHUNK_ROWS)
+    )
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _rfc3339(value)
+    return escape_spreadsheet_cell(str(value))
+
+
+def _rfc3339(value: datetime) -> str:
+    """Return `value` in RFC 3339 form in UTC with `Z`: 2025-03-14T09:00:00Z."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,66 @@
+"""`csirtnet worker`: run background tasks; `--batch` runs what is queued, then the sweeper."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django_tasks import TaskResult, TaskResultStatus
+from django_tasks.signals import task_finished
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from csirtnet.reports.delivery import DeliverySummary, deliver_pending_digests
+from csirtnet.reports.tasks import deliver_digest
+
+_WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGQUIT", signal.SIGTERM)]
+
+
+class Command(DbWorkerCommand):
+    """
+    The django-tasks database worker (all options of `db_worker`). Without `--batch` it
+    polls the queue until stopped. With `--batch` it runs every queued task, then delivers
+    the pending digests whose task was lost (`deliver_pending_digests`), prints one line
+    of digest counts and exits; an error status if any digest failed (it stays pending).
+    """
+
+    help = (
+        "Run the background worker. With --batch: run the queued tasks, deliver the "
+        "pending digests, print one summary line and exit."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["batch"]:
+            super().handle(*args, **options)
+            return
+        summary = self._run_queued(options)
+        summary = summary.merge(deliver_pending_digests())
+        line = _("worker: %(summary)s") % {"summary": summary.describe()}
+        if summary.failed_count:
+            raise CommandError(line)
+        self.stdout.write(line)
+
+    def _run_queued(self, options: dict[str, Any]) -> DeliverySummary:
+        """Run `db_worker --batch` quietly (its log at -v 2) and count digest outcomes."""
+        summary = DeliverySummary()
+
+        def count(*, task_result: TaskResult[Any], **kwargs: Any) -> None:
+            if task_result.task.module_path != deliver_digest.module_path:
+                return
+            if task_result.status == TaskResultStatus.SUCCESSFUL:
+                summary.add(str(task_result.return_value))
+            else:
+                summary.failed_count += 1
+
+        handlers = {number: signal.getsignal(number) for number in _WORKER_SIGNALS}
+        task_finished.connect(count, weak=False)
+        try:
+            super().handle(
+                **{**options, "startup_delay": False, "verbosity": options["verbosity"] - 1}
+            )
+        finally:
+            task_finished.disconnect(count)
+            for number, handler in handlers.items():  # db_worker installs its own
+                signal.signal(number, handler)
+        return summary
