@@ -5,12 +5,14 @@ The order of rules (DESIGN.md, capability 2): the most specific constituency pre
 else a constituency ASN, else a constituency domain suffix (ccTLDs included), else the
 national CSIRT of the address's country in RIR delegation data, else the network
 secretariat's unrouted queue. A `RoutingTable` is built once per run from the database
-(a radix trie per address family for single lookups, sorted IPv4 intervals in numpy
-arrays for batches) and never queries the database per lookup.
+(radix tries for constituency prefixes and IPv6, sorted IPv4 intervals searched by
+bisection for single lookups and in numpy arrays for batches) and never queries the
+database per lookup.
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import itertools
 import socket
@@ -41,6 +43,27 @@ class Route:
     organization_id: int
     rule: RouteRule
     country: str | None = None
+
+
+_RULE_VALUES = [
+    RouteRule.PREFIX.value, RouteRule.ASN.value, RouteRule.DOMAIN.value,
+    RouteRule.COUNTRY.value, RouteRule.UNROUTED.value,
+]  # fmt: skip
+_RULE_CODE = {RouteRule(v): code for code, v in enumerate(_RULE_VALUES)}
+_PREFIX, _ASN, _DOMAIN, _COUNTRY, _UNROUTED = range(5)
+_inet_aton = socket.inet_aton
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRoutes:
+    """Routes of a batch, as parallel lists: organization ids, rule values, countries."""
+
+    organization_ids: list[int]
+    rules: list[str]
+    countries: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.organization_ids)
 
 
 @dataclass(slots=True)
@@ -101,18 +124,9 @@ def _flatten(ranges: Sequence[tuple[int, int, object]]) -> list[tuple[int, int, 
     return out
 
 
-def _ipv4_ranges_of_record(start: str, size: int) -> tuple[int, int]:
-    first = int(ipaddress.IPv4Address(start))
-    return first, first + size - 1
-
-
-def _cidrs_of_range(kind: str, start: str, size: int) -> list[str]:
-    """Return the CIDR prefixes covering an RIR record (IPv4 counts may not be powers of 2)."""
-    if kind == RirKind.IPV6:
-        return [f"{ipaddress.IPv6Address(start)}/{size}"]
-    first = ipaddress.IPv4Address(start)
-    last = ipaddress.IPv4Address(int(first) + size - 1)
-    return [str(n) for n in ipaddress.summarize_address_range(first, last)]
+def _ipv4_int(address: str) -> int:
+    """Return an IPv4 address in dotted-quad text as an integer."""
+    return int.from_bytes(socket.inet_aton(address), "big")
 
 
 class RoutingTable:
@@ -156,17 +170,24 @@ class RoutingTable:
                 v4_constituency.append(
                     (int(net.network_address), int(net.broadcast_address), org_id)
                 )
-        self._country_tree = radix.Radix()
+        self._v6_country = radix.Radix()
         v4_country: list[tuple[int, int, int, object]] = []
         for order, (kind, start, country, size) in enumerate(country_records):
-            for cidr in _cidrs_of_range(kind, start, size):
-                self._country_tree.add(cidr).data["cc"] = country
             if kind == RirKind.IPV4:
-                first, last = _ipv4_ranges_of_record(start, size)
-                v4_country.append((first, last, order, country))
+                first = _ipv4_int(start)
+                v4_country.append((first, first + size - 1, order, country))
+            else:
+                self._v6_country.add(f"{start}/{size}").data["cc"] = country
+        self._v4_country = _Intervals.from_ranges(v4_country)  # type: ignore[arg-type]
+        self._country_org = np.asarray(
+            [national_csirt_by_country.get(cc, -1) for cc in self._v4_country.values]  # type: ignore[call-overload]
+            + [-1],
+            dtype=np.int64,
+        )
+        self._v4_country_starts = self._v4_country.starts.tolist()
+        self._v4_country_ends = self._v4_country.ends.tolist()
         self._asn_country = _Intervals.from_ranges(asn_records)
         self._v4_constituency = _Intervals.from_ranges(v4_constituency)
-        self._v4_country = _Intervals.from_ranges(v4_country)  # type: ignore[arg-type]
 
     @classmethod
     def build(cls) -> RoutingTable:
@@ -222,8 +243,14 @@ class RoutingTable:
 
     def country_of(self, ip: str) -> str | None:
         """Return the RIR country (ISO 3166-1 alpha-2) of an address, or None."""
-        node = self._country_tree.search_best(ip)
-        return node.data["cc"] if node else None
+        if ":" in ip:
+            node = self._v6_country.search_best(ip)
+            return node.data["cc"] if node else None
+        address = _ipv4_int(ip)
+        i = bisect.bisect_right(self._v4_country_starts, address) - 1
+        if i >= 0 and address <= self._v4_country_ends[i]:
+            return self._v4_country.values[i]  # type: ignore[return-value]
+        return None
 
     def country_of_asn(self, asn: int | None) -> str | None:
         """Return the RIR country of an ASN's registrant, or None."""
@@ -272,35 +299,93 @@ class RoutingTable:
         asns: Sequence[int | None] | None = None,
         hostnames: Sequence[str | None] | None = None,
     ) -> list[Route]:
+        """Route a batch of events; the same answers as `lookup` per event (see `route_batch`)."""
+        batch = self.route_batch(ips, asns, hostnames)
+        return [
+            Route(org, RouteRule(rule), country)
+            for org, rule, country in zip(
+                batch.organization_ids, batch.rules, batch.countries, strict=True
+            )
+        ]
+
+    def lookup_ipv4_batch(self, ips: Sequence[str]) -> BatchRoutes:
+        """Route a batch of IPv4 addresses only (no ASN or hostname); see `route_batch`."""
+        return self.route_batch(ips)
+
+    def route_batch(
+        self,
+        ips: Sequence[str | None],
+        asns: Sequence[int | None] | None = None,
+        hostnames: Sequence[str | None] | None = None,
+    ) -> BatchRoutes:
         """
-        Route a batch of events at once: the IPv4 addresses through numpy interval search,
-        the rest (IPv6, no address) one by one. Sequences are parallel, one entry per event.
+        Route a batch of events at once, with the rules of `lookup`. IPv4 addresses go
+        through numpy interval search (constituency prefixes, then countries) with no
+        Python work per address; the ASN and domain rules are checked only for events
+        that carry an ASN or hostname and no constituency prefix matched; IPv6 and
+        address-less events fall back to `lookup`. Sequences are parallel, one entry per
+        event; addresses are valid canonical text or None.
         """
         n = len(ips)
-        asns = asns if asns is not None else [None] * n
-        hostnames = hostnames if hostnames is not None else [None] * n
-        v4_pos = [i for i, ip in enumerate(ips) if ip and ":" not in ip]
-        routes: list[Route | None] = [None] * n
-        if v4_pos:
-            packed = b"".join([socket.inet_aton(ips[i]) for i in v4_pos])  # type: ignore[arg-type]
+        org = np.full(n, self.secretariat_id, dtype=np.int64)
+        rule = np.full(n, _UNROUTED, dtype=np.int8)
+        country_idx = np.full(n, -1, dtype=np.int64)
+        v4 = [i for i, ip in enumerate(ips) if ip and ":" not in ip]
+        if v4:
+            packed = b"".join([_inet_aton(ips[i]) for i in v4])  # type: ignore[arg-type]
             addresses = np.frombuffer(packed, dtype=">u4").astype(np.uint32)
-            cons = self._v4_constituency.find(addresses).tolist()
-            ctry = self._v4_country.find(addresses).tolist()
-            cons_values, ctry_values = self._v4_constituency.values, self._v4_country.values
-            for pos, ci, ki in zip(v4_pos, cons, ctry, strict=True):
-                country = ctry_values[ki] if ki >= 0 else None
-                if ci >= 0:
-                    routes[pos] = Route(cons_values[ci], RouteRule.PREFIX, country)  # type: ignore[arg-type]
-                else:
-                    routes[pos] = self._after_prefix(asns[pos], hostnames[pos], country)  # type: ignore[arg-type]
+            pos = np.asarray(v4, dtype=np.int64)
+            ctry = self._v4_country.find(addresses)
+            country_idx[pos] = ctry
+            national = self._country_org[ctry]  # index -1 is the trailing "no CSIRT" sentinel
+            has_country = national >= 0
+            org[pos[has_country]] = national[has_country]
+            rule[pos[has_country]] = _COUNTRY
+            cons = self._v4_constituency.find(addresses)
+            hit = cons >= 0
+            if hit.any():
+                org[pos[hit]] = np.asarray(self._v4_constituency.values, dtype=np.int64)[cons[hit]]
+                rule[pos[hit]] = _PREFIX
+        countries = [self._v4_country.values[k] if k >= 0 else None for k in country_idx.tolist()]
+        self._asn_and_domain_rules(org, rule, asns, hostnames)
+        v4_set = set(v4)
         for i in range(n):
-            if routes[i] is None:
-                routes[i] = self.lookup(ip=ips[i], asn=asns[i], hostname=hostnames[i])
-        return routes  # type: ignore[return-value]
+            if i not in v4_set:
+                route = self.lookup(
+                    ip=ips[i],
+                    asn=asns[i] if asns is not None else None,
+                    hostname=hostnames[i] if hostnames is not None else None,
+                )
+                org[i], rule[i], countries[i] = (
+                    route.organization_id,
+                    _RULE_CODE[route.rule],
+                    route.country,
+                )
+        return BatchRoutes(
+            organization_ids=org.tolist(),
+            rules=[_RULE_VALUES[c] for c in rule.tolist()],
+            countries=countries,  # type: ignore[arg-type]
+        )
 
-    def lookup_ipv4_batch(self, ips: Sequence[str]) -> list[Route]:
-        """Route a batch of IPv4 addresses only (no ASN or hostname); see `lookup_batch`."""
-        return self.lookup_batch(ips)
+    def _asn_and_domain_rules(
+        self,
+        org: np.ndarray,
+        rule: np.ndarray,
+        asns: Sequence[int | None] | None,
+        hostnames: Sequence[str | None] | None,
+    ) -> None:
+        """Apply the constituency ASN, then domain, rules where no prefix matched (in place)."""
+        if asns is not None and self.asns:
+            for i, asn in enumerate(asns):
+                if asn is not None and rule[i] != _PREFIX and asn in self.asns:
+                    org[i], rule[i] = self.asns[asn], _ASN
+        if hostnames is not None and self.domains:
+            owner_of = self._domain_owner
+            for i, hostname in enumerate(hostnames):
+                if hostname and rule[i] > _ASN:
+                    owner = owner_of(hostname)
+                    if owner is not None:
+                        org[i], rule[i] = owner, _DOMAIN
 
 
 def parse_route_value(value: str) -> dict[str, object]:

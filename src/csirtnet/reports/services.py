@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from csirtnet.directory.models import Organization
-from csirtnet.directory.routing import Route, RoutingTable
+from csirtnet.directory.routing import BatchRoutes, RoutingTable
 from csirtnet.reports.models import Digest, Event, RejectedRow, Report
 from csirtnet.reports.parsers import ParsedRow, Rejection, detect_format, parse_file
 from csirtnet.sharing.tlp import TLP
@@ -166,15 +168,13 @@ def _store_batch(
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         fresh = _new_rows(parsed, keys, locked.last_line)
-        routes = table.lookup_batch(
+        routes = table.route_batch(
             [parsed[i].source_ip or _network_address(parsed[i].source_network) for i in fresh],
             [parsed[i].asn for i in fresh],
             [parsed[i].hostname for i in fresh],
         )
-        _insert_events(
-            locked, [(parsed[i], keys[i], route) for i, route in zip(fresh, routes, strict=True)]
-        )
-        _count_digests(locked, Counter(route.organization_id for route in routes))
+        _insert_events(locked, [(parsed[i], keys[i]) for i in fresh], routes)
+        _count_digests(locked, Counter(routes.organization_ids))
         RejectedRow.objects.bulk_create(
             [RejectedRow(report=locked, line=r.line, reason=r.reason[:2000]) for r in rejected],
             ignore_conflicts=True,
@@ -212,32 +212,57 @@ def _new_rows(parsed: list[ParsedRow], keys: list[str], last_line: int) -> list[
     return fresh
 
 
-def _insert_events(report: Report, rows: list[tuple[ParsedRow, str, Route]]) -> None:
-    """Insert events with one executemany (the hot path of ingest; values adapted per backend)."""
+def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: BatchRoutes) -> None:
+    """
+    Insert events with one executemany: the hot path of ingest. Values are adapted here
+    once per column kind instead of per model field: UUIDv7 from one urandom call, times
+    as naive UTC text on SQLite, the raw row as JSON text (cast to jsonb/inet on PostgreSQL).
+    """
     if not rows:
         return
     ops = connection.ops
-    native_uuid = connection.features.has_native_uuid_field
-    table = connection.ops.quote_name(Event._meta.db_table)
-    columns = ", ".join(ops.quote_name(c) for c in _INSERT_COLUMNS)
-    marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT (content_key) DO NOTHING"  # noqa: S608
-    adapt_time = ops.adapt_datetimefield_value
-    adapt_ip = ops.adapt_ipaddressfield_value
-    adapt_json = ops.adapt_json_value
+    is_postgres = connection.vendor == "postgresql"
+    marks = ["%s"] * len(_INSERT_COLUMNS)
+    if is_postgres:
+        marks[_INSERT_COLUMNS.index("source_ip")] = "%s::inet"
+        marks[_INSERT_COLUMNS.index("raw")] = "%s::jsonb"
+    sql = (
+        f"INSERT INTO {ops.quote_name(Event._meta.db_table)} "  # noqa: S608
+        f"({', '.join(ops.quote_name(c) for c in _INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join(marks)}) ON CONFLICT (content_key) DO NOTHING"
+    )
+    uuids = _uuid7_hex(len(rows))
+    tlp, report_id, dumps = report.tlp, report.pk, orjson.dumps
     params = []
-    for row, key, route in rows:
-        new_uuid = uuid.uuid4()
+    for (row, key), new_uuid, org_id, rule, country in zip(
+        rows, uuids, routes.organization_ids, routes.rules, routes.countries, strict=True
+    ):
+        observed = row.observed_at
         params.append((
-            new_uuid if native_uuid else new_uuid.hex, report.pk, row.line,
-            route.organization_id, route.rule.value, adapt_time(row.observed_at),  # type: ignore[attr-defined]
-            adapt_ip(row.source_ip), row.source_network or "", row.source_port, row.asn,
+            new_uuid, report_id, row.line, org_id, rule,
+            observed if is_postgres else observed.replace(tzinfo=None).isoformat(" "),
+            row.source_ip, row.source_network or "", row.source_port, row.asn,
             row.hostname or "", row.url or "", row.report_type, row.taxonomy, row.type,
-            row.malware_family or "", row.file_hash or "", route.country or "", report.tlp, key,
-            adapt_json(row.raw, None),
+            row.malware_family or "", row.file_hash or "", country or "", tlp, key,
+            dumps(row.raw).decode(),
         ))  # fmt: skip
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def _uuid7_hex(count: int) -> list[str]:
+    """
+    Return `count` UUIDv7 (RFC 9562 section 5.7) as 32 hex digits: this millisecond's
+    Unix time, then random bits. Time-ordered ids keep the unique index on `uuid`
+    appending at its end instead of writing all over it, which matters at a million rows.
+    """
+    block = bytearray(os.urandom(16 * count))
+    for k, byte in enumerate((time.time_ns() // 1_000_000).to_bytes(6, "big")):
+        block[k::16] = bytes((byte,)) * count
+    block[6::16] = bytes((b & 0x0F) | 0x70 for b in block[6::16])
+    block[8::16] = bytes((b & 0x3F) | 0x80 for b in block[8::16])
+    text = block.hex()
+    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def _count_digests(report: Report, per_org: Counter[int]) -> None:
