@@ -2,11 +2,19 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from csirtnet.core import views as core_views
 
 urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The login page offers the language switcher too, so it must work signed out.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("reports/", include("csirtnet.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -167,13 +167,7 @@ def _store_batch(
     keys = [content_key(r) for r in parsed]
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
-        fresh = _new_rows(parsed, keys, locked.last_line)
-        routes = table.route_batch(
-            [parsed[i].source_ip or _network_address(parsed[i].source_network) for i in fresh],
-            [parsed[i].asn for i in fresh],
-            [parsed[i].hostname for i in fresh],
-        )
-        _insert_events(locked, [(parsed[i], keys[i]) for i in fresh], routes)
+        fresh, routes = _insert_new_events(locked, parsed, keys, table)
         _count_digests(locked, Counter(routes.organization_ids))
         RejectedRow.objects.bulk_create(
             [RejectedRow(report=locked, line=r.line, reason=r.reason[:2000]) for r in rejected],
@@ -194,6 +188,48 @@ def _store_batch(
     summary.rejections.extend(rejected[: max(0, _KEPT_REJECTIONS - len(summary.rejections))])
 
 
+class _AlreadyStoredError(Exception):
+    """Some rows of a batch were already stored: take the careful path."""
+
+
+def _insert_new_events(
+    report: Report, parsed: list[ParsedRow], keys: list[str], table: RoutingTable
+) -> tuple[list[int], BatchRoutes]:
+    """
+    Route and insert the rows not stored yet; return their positions and routes.
+
+    Optimistic: most batches hold only new rows, so insert them all inside a savepoint
+    and check the count; when some key was already stored, roll the savepoint back,
+    look the batch's keys up, and insert only the new rows.
+    """
+    if len(set(keys)) == len(keys):
+        everything = [i for i, row in enumerate(parsed) if row.line > report.last_line]
+        routes = _route(parsed, everything, table)
+        try:
+            with transaction.atomic():
+                inserted = _insert_events(
+                    report, [(parsed[i], keys[i]) for i in everything], routes
+                )
+                if inserted != len(everything):
+                    raise _AlreadyStoredError
+        except _AlreadyStoredError:
+            pass
+        else:
+            return everything, routes
+    fresh = _new_rows(parsed, keys, report.last_line)
+    routes = _route(parsed, fresh, table)
+    _insert_events(report, [(parsed[i], keys[i]) for i in fresh], routes)
+    return fresh, routes
+
+
+def _route(parsed: list[ParsedRow], positions: list[int], table: RoutingTable) -> BatchRoutes:
+    return table.route_batch(
+        [parsed[i].source_ip or _network_address(parsed[i].source_network) for i in positions],
+        [parsed[i].asn for i in positions],
+        [parsed[i].hostname for i in positions],
+    )
+
+
 def _network_address(cidr: str | None) -> str | None:
     """Return the first address of a CIDR (rows that name a network are routed by it)."""
     return cidr.split("/", 1)[0] if cidr else None
@@ -212,14 +248,15 @@ def _new_rows(parsed: list[ParsedRow], keys: list[str], last_line: int) -> list[
     return fresh
 
 
-def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: BatchRoutes) -> None:
+def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: BatchRoutes) -> int:
     """
     Insert events with one executemany: the hot path of ingest. Values are adapted here
     once per column kind instead of per model field: UUIDv7 from one urandom call, times
     as naive UTC text on SQLite, the raw row as JSON text (cast to jsonb/inet on PostgreSQL).
+    Return the number of rows inserted (a row whose content key exists is skipped).
     """
     if not rows:
-        return
+        return 0
     ops = connection.ops
     is_postgres = connection.vendor == "postgresql"
     marks = ["%s"] * len(_INSERT_COLUMNS)
@@ -248,6 +285,7 @@ def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: Ba
         ))  # fmt: skip
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+        return int(cursor.rowcount)
 
 
 def _uuid7_hex(count: int) -> list[str]:
