@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
-from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-import idna
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.directory.models import RouteRule
@@ -116,36 +111,15 @@ class EventFilterForm(forms.Form):
         if not self.is_valid():
             return events.none()
         data = self.cleaned_data
-        exact = {key: data.get(key) for key in ("report_type", "taxonomy", "route_rule", "report")}
-        events = events.filter(**{key: value for key, value in exact.items() if value})
-        if data["observed_from"]:
-            events = events.filter(observed_at__gte=_utc_midnight(data["observed_from"]))
-        if data["observed_to"]:
-            end = data["observed_to"] + timedelta(days=1)
-            events = events.filter(observed_at__lt=_utc_midnight(end))
-        if data["q"]:
-            events = events.filter(text_query(data["q"]))
-        return events
-
-
-def text_query(text: str) -> Q:
-    """
-    Match an exact source IP address when `text` is one (IPv4 or IPv6, any notation),
-    else a case-insensitive part of the hostname (unicode or punycode) or of the URL.
-    """
-    try:
-        return Q(source_ip=str(ipaddress.ip_address(text)))
-    except ValueError:
-        pass
-    query = Q(hostname__icontains=text) | Q(url__icontains=text)
-    if not text.isascii():
-        with contextlib.suppress(UnicodeError):  # idna.IDNAError is a UnicodeError
-            query |= Q(hostname__icontains=idna.encode(text, uts46=True).decode("ascii"))
-    return query
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+        return events.matching(
+            report_type=data.get("report_type") or None,
+            taxonomy=data.get("taxonomy") or None,
+            route_rule=data.get("route_rule") or None,
+            report=data.get("report"),
+            observed_from=data.get("observed_from"),
+            observed_to=data.get("observed_to"),
+            text=data.get("q") or None,
+        )
 
 
 def _pairs(values: Any) -> list[tuple[str, str]]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+import idna
 from django.db import models
 
 if TYPE_CHECKING:
@@ -24,6 +28,55 @@ class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if actor.organization.is_secretariat:
             return self.all()
         return self.filter(organization_id=actor.organization_id)
+
+    def matching(
+        self,
+        *,
+        report_type: str | None = None,
+        taxonomy: str | None = None,
+        route_rule: str | None = None,
+        report: object | None = None,
+        observed_from: date | None = None,
+        observed_to: date | None = None,
+        text: str | None = None,
+    ) -> EventQuerySet:
+        """
+        Narrow to events of a report type, RSIT class, routing rule and report, observed
+        between two UTC days (both included), and matching `text` (see `text_query`).
+        Arguments left None do not filter.
+        """
+        exact = {
+            "report_type": report_type, "taxonomy": taxonomy,
+            "route_rule": route_rule, "report": report,
+        }  # fmt: skip
+        events = self.filter(**{key: value for key, value in exact.items() if value})
+        if observed_from:
+            events = events.filter(observed_at__gte=_utc_midnight(observed_from))
+        if observed_to:
+            events = events.filter(observed_at__lt=_utc_midnight(observed_to + timedelta(days=1)))
+        if text:
+            events = events.filter(text_query(text))
+        return events
+
+
+def text_query(text: str) -> models.Q:
+    """
+    Match an exact source IP address when `text` is one (IPv4 or IPv6, any notation),
+    else a case-insensitive part of the hostname (unicode or punycode) or of the URL.
+    """
+    try:
+        return models.Q(source_ip=str(ipaddress.ip_address(text)))
+    except ValueError:
+        pass
+    query = models.Q(hostname__icontains=text) | models.Q(url__icontains=text)
+    if not text.isascii():
+        with contextlib.suppress(UnicodeError):  # idna.IDNAError is a UnicodeError
+            query |= models.Q(hostname__icontains=idna.encode(text, uts46=True).decode("ascii"))
+    return query
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class ReportQuerySet(models.QuerySet):  # type: ignore[type-arg]
