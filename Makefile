@@ -34,7 +34,8 @@ system-deps:
 			chromium gettext gnupg >/dev/null; fi
 
 messages: venv
-	cd src/csirtnet && ../../$(BIN)/python -m django compilemessages --settings=csirtnet.settings -v0
+	cd src/csirtnet && $(TEST_ENV) ../../$(BIN)/python -m django compilemessages \
+		--settings=csirtnet.settings -v0
 
 demo: venv messages
 	mkdir -p var/mail
@@ -58,8 +59,10 @@ test-postgres:
 	$(TEST_ENV) CSIRTNET_DB_ENGINE=postgresql CSIRTNET_DB_NAME=$(PG_TEST_DB) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: venv
+	mkdir -p var/test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(TEST_ENV) $(BIN)/mypy src
 	$(TEST_ENV) $(BIN)/python -m django makemigrations --check --dry-run --settings=csirtnet.settings
 
 bench: venv

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
 from csirtnet.accounts.models import Membership
 
 
-def actor_for(user: object) -> Membership | None:
+def actor_for(user: Any) -> Membership | None:
     """Return the first active membership of `user`, or None (anonymous or no membership)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return None

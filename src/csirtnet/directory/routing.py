@@ -18,6 +18,7 @@ import itertools
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -75,7 +76,7 @@ class _Intervals:
     values: list[object]
 
     @classmethod
-    def from_ranges(cls, ranges: Iterable[tuple[int, ...]]) -> _Intervals:
+    def from_ranges(cls, ranges: Iterable[tuple[Any, ...]]) -> _Intervals:
         """
         Flatten possibly nested ranges (start, end[, order], value) so that the most
         specific range wins and, among equal ranges, the one with the higher order.
@@ -178,7 +179,7 @@ class RoutingTable:
                 v4_country.append((first, first + size - 1, order, country))
             else:
                 self._v6_country.add(f"{start}/{size}").data["cc"] = country
-        self._v4_country = _Intervals.from_ranges(v4_country)  # type: ignore[arg-type]
+        self._v4_country = _Intervals.from_ranges(v4_country)
         self._country_org = np.asarray(
             [national_csirt_by_country.get(cc, -1) for cc in self._v4_country.values]  # type: ignore[call-overload]
             + [-1],
@@ -257,7 +258,7 @@ class RoutingTable:
         if asn is None:
             return None
         found = self._asn_country.find(np.array([asn], dtype=np.uint32))[0]
-        return self._asn_country.values[found] if found >= 0 else None  # type: ignore[return-value]
+        return self._asn_country.values[found] if found >= 0 else None
 
     def lookup(
         self, *, ip: str | None = None, asn: int | None = None, hostname: str | None = None
