@@ -78,22 +78,38 @@ def americas_codes(shared: Path) -> list[str]:
     return sorted(p.name.upper() for p in base.iterdir() if p.is_dir())
 
 
-def fresh_database(db_path: Path) -> sqlite3.Connection:
+def schema_of(migrated: Path) -> str:
+    """The events table's DDL (table, constraints, indexes) from a migrated csirtnet database."""
+    conn = sqlite3.connect(migrated)
+    statements = [
+        sql.replace('"reports_event"', "event").replace("IF NOT EXISTS ", "")
+        for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'reports_event' AND sql IS NOT NULL"
+            " ORDER BY type DESC"
+        )
+    ]
+    conn.close()
+    if not statements:
+        raise SystemExit(f"{migrated}: no reports_event table")
+    return ";\n".join(statements) + ";"
+
+
+def fresh_database(db_path: Path, schema: str = SCHEMA) -> sqlite3.Connection:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(SCHEMA)
+    conn.executescript(schema)
     return conn
 
 
 def run(
-    csv_path: Path, db_path: Path, org_codes: list[str], batch: int = 5000
+    csv_path: Path, db_path: Path, org_codes: list[str], batch: int = 5000, schema: str = SCHEMA
 ) -> dict[str, object]:
     """Load `csv_path` into a fresh database at `db_path`; return the figures."""
-    conn = fresh_database(db_path)
+    conn = fresh_database(db_path, schema)
     org_by_country = {cc: number for number, cc in enumerate(org_codes, start=1)}
     sha256 = hashlib.sha256
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -167,9 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("db", type=Path)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--shared-dir", type=Path, default=None)
+    parser.add_argument(
+        "--schema-from", type=Path, default=None,
+        help="a migrated csirtnet SQLite database: use its events table DDL exactly",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     codes = americas_codes(args.shared_dir or shared_dir_default())
-    json.dump(run(args.csv, args.db, codes, args.batch), sys.stdout)
+    schema = schema_of(args.schema_from) if args.schema_from else SCHEMA
+    result = run(args.csv, args.db, codes, args.batch, schema)
+    result["schema"] = "csirtnet events table" if args.schema_from else "built-in"
+    json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
 

@@ -206,3 +206,33 @@ def test_ingest_command_prints_one_summary_line(samples_dir, capsys, directory):
     assert out == [
         "ingest: 1 files, 3 rows read, 3 events stored, 0 duplicates skipped, 0 rows rejected"
     ]
+
+
+def test_big_files_are_parsed_in_a_second_process_with_the_same_result(
+    samples_dir, routing_table, monkeypatch, directory
+):
+    path = samples_dir / "shadowserver" / "scan_dns.csv"
+    monkeypatch.setattr(services, "_PARALLEL_BYTES", 0)
+    summary = ingest_file(path=path, table=routing_table, batch_rows=7)
+    repeats = _exact_repeats(path)
+    assert (summary.rows_read_count, summary.events_stored_count) == (100, 100 - repeats)
+    report = Report.objects.get()
+    assert (report.last_line, report.completed_at is not None) == (101, True)
+    lines = list(Event.objects.values_list("line", flat=True))
+    assert len(set(lines)) == len(lines) == 100 - repeats
+
+
+def test_a_parser_process_that_dies_is_an_error_not_a_silent_stop(
+    samples_dir, routing_table, monkeypatch, directory
+):
+    import os
+
+    monkeypatch.setattr(services, "_PARALLEL_BYTES", 0)
+
+    def die(*args, **kwargs):
+        os._exit(3)
+
+    monkeypatch.setattr(services, "_prepare", die)
+    with pytest.raises(RuntimeError, match="code 3"):
+        ingest_file(path=samples_dir / "shadowserver" / "scan_ntp.csv", table=routing_table)
+    assert Report.objects.get().completed_at is None

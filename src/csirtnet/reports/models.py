@@ -5,11 +5,24 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.directory.models import Organization, RouteRule
 from csirtnet.reports.querysets import EventQuerySet, ReportQuerySet
 from csirtnet.sharing.tlp import TLP
+
+
+class RawRowField(models.JSONField):
+    """
+    A JSONField without SQLite's per-row `JSON_VALID` check constraint: the ingest writes
+    this column a million times a run, always with JSON it has just serialized, and the
+    check re-parsed every value. PostgreSQL's jsonb type validates by itself.
+    """
+
+    def db_check(self, connection: BaseDatabaseWrapper) -> str | None:
+        """Return no check constraint for the column."""
+        return None
 
 
 class Report(models.Model):
@@ -87,7 +100,7 @@ class Event(models.Model):
     )
     tlp = models.CharField(max_length=12, choices=TLP.choices, default=TLP.AMBER)
     content_key = models.CharField(max_length=64, unique=True)
-    raw = models.JSONField(_("original row"))
+    raw = RawRowField(_("original row"))
 
     objects = EventQuerySet.as_manager()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
 from collections import Counter
@@ -10,11 +11,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from queue import Empty
+from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from csirtnet.directory.models import Organization
@@ -31,6 +35,8 @@ _INSERT_COLUMNS = (
     "report_type", "taxonomy", "type", "malware_family", "file_hash", "country", "tlp",
     "content_key", "raw",
 )  # fmt: skip
+_Params = tuple[Any, ...]  # one event's insert parameters, in _INSERT_COLUMNS order
+_LINE, _ORG, _KEY = (_INSERT_COLUMNS.index(c) for c in ("line", "organization_id", "content_key"))
 
 
 @dataclass
@@ -117,12 +123,99 @@ def ingest_file(
     table = table or RoutingTable.build()
     size = batch_rows or settings.CSIRTNET_INGEST_BATCH_ROWS
     stream = _skip_committed(_chain(first, rows), report.last_line)
-    while batch := list(islice(stream, size)):
-        _store_batch(report, batch, table, summary)
+    is_postgres = connection.vendor == "postgresql"
+    batches: Iterator[_Prepared] = (
+        _prepare(batch, table, report, is_postgres) for batch in _chunks(stream, size)
+    )
+    if path.stat().st_size >= _PARALLEL_BYTES:
+        batches = _in_subprocess(batches)
+    for prepared in batches:
+        _store_batch(report, prepared, summary)
         if on_rows:
-            on_rows(len(batch))
+            on_rows(prepared.row_count)
     _complete(report)
     return summary
+
+
+def _chunks(
+    rows: Iterator[ParsedRow | Rejection], size: int
+) -> Iterator[list[ParsedRow | Rejection]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+@dataclass
+class _Prepared:
+    """
+    A batch parsed, keyed, routed and turned into insert parameters, ready to write:
+    plain values only, so it crosses a process boundary cheaply.
+    """
+
+    row_count: int
+    last_line: int
+    params: list[_Params]
+    rejected: list[Rejection]
+
+
+def _prepare(
+    batch: list[ParsedRow | Rejection], table: RoutingTable, report: Report, is_postgres: bool
+) -> _Prepared:
+    """Do a batch's work that needs no database (in a producer process for big files)."""
+    parsed = [r for r in batch if isinstance(r, ParsedRow)]
+    keys = [content_key(r) for r in parsed]
+    routes = _route(parsed, list(range(len(parsed))), table)
+    return _Prepared(
+        row_count=len(batch),
+        last_line=max(r.line for r in batch),
+        params=_event_params(report, list(zip(parsed, keys, strict=True)), routes, is_postgres),
+        rejected=[r for r in batch if isinstance(r, Rejection)],
+    )
+
+
+_PARALLEL_BYTES = 8 << 20  # files this big are parsed in a second process
+_DONE = "done"
+
+
+def _in_subprocess(batches: Iterator[_Prepared], depth: int = 2) -> Iterator[_Prepared]:
+    """
+    Produce `batches` in a forked process while this one writes: parsing, hashing and
+    routing then run on another core instead of competing for this interpreter's lock
+    with the database writes. The child touches no database connection; its errors are
+    raised here, in order. A generator's consumer that stops early ends the child.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for prepared in batches:
+                queue.put(prepared)
+            queue.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            queue.put(exc)
+
+    child = context.Process(target=produce, name="csirtnet-ingest-parser", daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(  # noqa: B904 - the child died without a word
+                        f"the ingest parser process ended with code {child.exitcode}"
+                    )
+                continue
+            if item == _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join(timeout=5)
+        queue.close()
 
 
 def _chain(
@@ -159,30 +252,26 @@ def _open_report(
     return report
 
 
-def _store_batch(
-    report: Report, batch: list[ParsedRow | Rejection], table: RoutingTable, summary: IngestSummary
-) -> None:
-    parsed = [r for r in batch if isinstance(r, ParsedRow)]
-    rejected = [r for r in batch if isinstance(r, Rejection)]
-    keys = [content_key(r) for r in parsed]
+def _store_batch(report: Report, prepared: _Prepared, summary: IngestSummary) -> None:
+    rejected = prepared.rejected
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
-        fresh, routes = _insert_new_events(locked, parsed, keys, table)
-        _count_digests(locked, Counter(routes.organization_ids))
+        stored = _insert_new_events(locked, prepared.params)
+        _count_digests(locked, Counter(row[_ORG] for row in stored))
         RejectedRow.objects.bulk_create(
             [RejectedRow(report=locked, line=r.line, reason=r.reason[:2000]) for r in rejected],
             ignore_conflicts=True,
         )
-        duplicates = len(parsed) - len(fresh)
+        duplicates = len(prepared.params) - len(stored)
         Report.objects.filter(pk=report.pk).update(
-            rows_read_count=F("rows_read_count") + len(batch),
-            events_stored_count=F("events_stored_count") + len(fresh),
+            rows_read_count=F("rows_read_count") + prepared.row_count,
+            events_stored_count=F("events_stored_count") + len(stored),
             duplicates_count=F("duplicates_count") + duplicates,
             rejected_count=F("rejected_count") + len(rejected),
-            last_line=max(r.line for r in batch),
+            last_line=Greatest(F("last_line"), prepared.last_line),
         )
-    summary.rows_read_count += len(batch)
-    summary.events_stored_count += len(fresh)
+    summary.rows_read_count += prepared.row_count
+    summary.events_stored_count += len(stored)
     summary.duplicates_count += duplicates
     summary.rejected_count += len(rejected)
     summary.rejections.extend(rejected[: max(0, _KEPT_REJECTIONS - len(summary.rejections))])
@@ -192,34 +281,34 @@ class _AlreadyStoredError(Exception):
     """Some rows of a batch were already stored: take the careful path."""
 
 
-def _insert_new_events(
-    report: Report, parsed: list[ParsedRow], keys: list[str], table: RoutingTable
-) -> tuple[list[int], BatchRoutes]:
+def _insert_new_events(report: Report, params: list[_Params]) -> list[_Params]:
     """
-    Route and insert the rows not stored yet; return their positions and routes.
+    Insert the events not stored yet; return the parameter rows that were inserted.
 
     Optimistic: most batches hold only new rows, so insert them all inside a savepoint
-    and check the count; when some key was already stored, roll the savepoint back,
-    look the batch's keys up, and insert only the new rows.
+    and check the count; when some key was already stored (or repeats in the batch),
+    roll the savepoint back, look the batch's keys up, and insert only the new rows.
     """
-    if len(set(keys)) == len(keys):
-        everything = [i for i, row in enumerate(parsed) if row.line > report.last_line]
-        routes = _route(parsed, everything, table)
+    keys = [row[_KEY] for row in params]
+    if len(set(keys)) == len(keys) and all(row[_LINE] > report.last_line for row in params):
         try:
             with transaction.atomic():
-                inserted = _insert_events(
-                    report, [(parsed[i], keys[i]) for i in everything], routes
-                )
-                if inserted != len(everything):
+                if _insert_events(params) != len(params):
                     raise _AlreadyStoredError
         except _AlreadyStoredError:
             pass
         else:
-            return everything, routes
-    fresh = _new_rows(parsed, keys, report.last_line)
-    routes = _route(parsed, fresh, table)
-    _insert_events(report, [(parsed[i], keys[i]) for i in fresh], routes)
-    return fresh, routes
+            return params
+    existing = set(
+        Event.objects.filter(content_key__in=set(keys)).values_list("content_key", flat=True)
+    )
+    fresh = []
+    for row in params:
+        if row[_KEY] not in existing and row[_LINE] > report.last_line:
+            existing.add(row[_KEY])
+            fresh.append(row)
+    _insert_events(fresh)
+    return fresh
 
 
 def _route(parsed: list[ParsedRow], positions: list[int], table: RoutingTable) -> BatchRoutes:
@@ -235,42 +324,17 @@ def _network_address(cidr: str | None) -> str | None:
     return cidr.split("/", 1)[0] if cidr else None
 
 
-def _new_rows(parsed: list[ParsedRow], keys: list[str], last_line: int) -> list[int]:
-    """Return positions of rows not stored yet: not in the database nor earlier in the batch."""
-    existing = set(
-        Event.objects.filter(content_key__in=set(keys)).values_list("content_key", flat=True)
-    )
-    fresh = []
-    for i, key in enumerate(keys):
-        if key not in existing and parsed[i].line > last_line:
-            existing.add(key)
-            fresh.append(i)
-    return fresh
-
-
-def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: BatchRoutes) -> int:
+def _event_params(
+    report: Report, rows: list[tuple[ParsedRow, str]], routes: BatchRoutes, is_postgres: bool
+) -> list[_Params]:
     """
-    Insert events with one executemany: the hot path of ingest. Values are adapted here
-    once per column kind instead of per model field: UUIDv7 from one urandom call, times
-    as naive UTC text on SQLite, the raw row as JSON text (cast to jsonb/inet on PostgreSQL).
-    Return the number of rows inserted (a row whose content key exists is skipped).
+    Return one parameter tuple per event, in `_INSERT_COLUMNS` order, adapted once per
+    column kind instead of per model field: UUIDv7 from one urandom call, times as naive
+    UTC text on SQLite (as Django stores them), the raw row as JSON text.
     """
-    if not rows:
-        return 0
-    ops = connection.ops
-    is_postgres = connection.vendor == "postgresql"
-    marks = ["%s"] * len(_INSERT_COLUMNS)
-    if is_postgres:
-        marks[_INSERT_COLUMNS.index("source_ip")] = "%s::inet"
-        marks[_INSERT_COLUMNS.index("raw")] = "%s::jsonb"
-    sql = (
-        f"INSERT INTO {ops.quote_name(Event._meta.db_table)} "  # noqa: S608
-        f"({', '.join(ops.quote_name(c) for c in _INSERT_COLUMNS)}) "
-        f"VALUES ({', '.join(marks)}) ON CONFLICT (content_key) DO NOTHING"
-    )
     uuids = _uuid7_hex(len(rows))
     tlp, report_id, dumps = report.tlp, report.pk, orjson.dumps
-    params = []
+    params: list[_Params] = []
     for (row, key), new_uuid, org_id, rule, country in zip(
         rows, uuids, routes.organization_ids, routes.rules, routes.countries, strict=True
     ):
@@ -283,6 +347,26 @@ def _insert_events(report: Report, rows: list[tuple[ParsedRow, str]], routes: Ba
             row.malware_family or "", row.file_hash or "", country or "", tlp, key,
             dumps(row.raw).decode(),
         ))  # fmt: skip
+    return params
+
+
+def _insert_events(params: list[_Params]) -> int:
+    """
+    Insert events with one executemany, the hot path of ingest (casts to inet and jsonb
+    on PostgreSQL). Return the number inserted: a row whose content key exists is skipped.
+    """
+    if not params:
+        return 0
+    ops = connection.ops
+    marks = ["%s"] * len(_INSERT_COLUMNS)
+    if connection.vendor == "postgresql":
+        marks[_INSERT_COLUMNS.index("source_ip")] = "%s::inet"
+        marks[_INSERT_COLUMNS.index("raw")] = "%s::jsonb"
+    sql = (
+        f"INSERT INTO {ops.quote_name(Event._meta.db_table)} "  # noqa: S608
+        f"({', '.join(ops.quote_name(c) for c in _INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join(marks)}) ON CONFLICT (content_key) DO NOTHING"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return int(cursor.rowcount)
