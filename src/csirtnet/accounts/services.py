@@ -22,11 +22,9 @@ DEMO_USERS = (
     ("cisa", "CISA"),
     ("cccs", "CCCS"),
     ("certbr", "CERT.br"),
-    ("certar", "CERT.ar"),
     ("csirtcl", "CSIRT-CL"),
     ("certmx", "CERT-MX"),
-    ("certuy", "CERTuy"),
-    ("pecert", "PeCERT"),
+    ("vencert", "VenCERT"),
     ("secretariat", "CICTE"),
 )
 DEMO_LOGINS_FILE_NAME = "demo-logins.txt"
