@@ -80,7 +80,8 @@ def _databases() -> dict[str, dict[str, object]]:
                     "transaction_mode": "IMMEDIATE",
                     "timeout": 30,
                     "init_command": (
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                        "PRAGMA foreign_keys=ON; "
                         # a page cache big enough for the event indexes of a large ingest
                         f"PRAGMA cache_size=-{env_int('CSIRTNET_SQLITE_CACHE_MB', 64) * 1024};"
                     ),

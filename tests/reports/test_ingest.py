@@ -236,3 +236,44 @@ def test_a_parser_process_that_dies_is_an_error_not_a_silent_stop(
     with pytest.raises(RuntimeError, match="code 3"):
         ingest_file(path=samples_dir / "shadowserver" / "scan_ntp.csv", table=routing_table)
     assert Report.objects.get().completed_at is None
+
+
+def test_a_value_longer_than_its_column_is_rejected_and_the_rest_stored(
+    samples_dir, routing_table, tmp_path, directory
+):
+    text = (samples_dir / "abusech" / "feodotracker_ipblocklist_2024-04-04.csv").read_text()
+    lines = text.splitlines(keepends=True)
+    lines[9] = lines[9].replace('"Pikabot"', '"' + "M" * 101 + '"')  # line 10, first row
+    path = tmp_path / "feodotracker_ipblocklist.csv"
+    path.write_text("".join(lines))
+    summary = ingest_file(path=path, table=routing_table)
+    assert (summary.events_stored_count, summary.rejected_count) == (27, 1)
+    rejection = RejectedRow.objects.get()
+    assert rejection.line == 10
+    assert "malware_family" in rejection.reason
+    assert "100" in rejection.reason
+
+
+def test_the_command_counts_every_rejected_row_it_does_not_show(
+    samples_dir, tmp_path, capsys, directory
+):
+    lines = (samples_dir / "shadowserver" / "scan_dns.csv").read_text().splitlines()
+    bad = [lines[0]] + [line.replace('"udp"', '"udp",1', 1) for line in lines[1:] * 2]
+    path = tmp_path / "scan_dns.csv"
+    path.write_text("\n".join(bad) + "\n")
+    call_command("ingest", str(path), "--no-progress")
+    err = capsys.readouterr().err
+    assert err.count(": ") >= 20
+    assert "180 more rejected rows" in err
+
+
+def test_control_characters_of_a_hostile_file_never_reach_the_terminal(
+    tmp_path, capsys, directory
+):
+    path = tmp_path / "mystery.csv"
+    path.write_text("\x1b]0;PWNED\x07\x1b[2J,b\n1,2\n")
+    with pytest.raises(CommandError):
+        call_command("ingest", str(path), "--no-progress")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "\x07" not in err

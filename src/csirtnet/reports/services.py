@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from csirtnet.directory.models import Organization
 from csirtnet.directory.routing import BatchRoutes, RoutingTable
@@ -161,15 +163,44 @@ def _prepare(
     batch: list[ParsedRow | Rejection], table: RoutingTable, report: Report, is_postgres: bool
 ) -> _Prepared:
     """Do a batch's work that needs no database (in a producer process for big files)."""
-    parsed = [r for r in batch if isinstance(r, ParsedRow)]
+    parsed: list[ParsedRow] = []
+    rejected: list[Rejection] = []
+    for row in batch:
+        if isinstance(row, Rejection):
+            rejected.append(row)
+        elif (too_long := _too_long(row)) is not None:
+            rejected.append(too_long)
+        else:
+            parsed.append(row)
     keys = [content_key(r) for r in parsed]
     routes = _route(parsed, list(range(len(parsed))), table)
     return _Prepared(
         row_count=len(batch),
         last_line=max(r.line for r in batch),
         params=_event_params(report, list(zip(parsed, keys, strict=True)), routes, is_postgres),
-        rejected=[r for r in batch if isinstance(r, Rejection)],
+        rejected=rejected,
     )
+
+
+@functools.cache
+def _column_limits() -> tuple[tuple[str, int], ...]:
+    """(field, max_length) of the event's bounded text columns a parsed row fills."""
+    fields = ("hostname", "report_type", "taxonomy", "type", "malware_family", "file_hash",
+              "source_network")  # fmt: skip
+    return tuple((name, Event._meta.get_field(name).max_length or 0) for name in fields)
+
+
+def _too_long(row: ParsedRow) -> Rejection | None:
+    """Reject a row with a value longer than its column holds (PostgreSQL would fail)."""
+    for name, limit in _column_limits():
+        value = getattr(row, name)
+        if value is not None and len(value) > limit:
+            return Rejection(
+                line=row.line,
+                reason=gettext('field "%(field)s": longer than %(limit)d characters')
+                % {"field": name, "limit": limit},
+            )
+    return None
 
 
 _PARALLEL_BYTES = 8 << 20  # files this big are parsed in a second process
@@ -256,6 +287,8 @@ def _store_batch(report: Report, prepared: _Prepared, summary: IngestSummary) ->
     rejected = prepared.rejected
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
+        if prepared.last_line <= locked.last_line:
+            return  # another run of the same file committed this batch meanwhile
         stored = _insert_new_events(locked, prepared.params)
         _count_digests(locked, Counter(row[_ORG] for row in stored))
         RejectedRow.objects.bulk_create(

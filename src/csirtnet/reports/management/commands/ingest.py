@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
 from csirtnet.directory.routing import RoutingTable
 from csirtnet.reports.parsers import FORMATS, UnknownLayout
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                 summary = self._ingest(path, table, owner, options)
             except (UnknownLayout, OSError) as exc:
                 failures.append(f"{path}: {exc}")
-                self.stderr.write(f"{path}: {exc}")
+                self.stderr.write(printable(str(exc)))
                 continue
             if total is None:
                 total = summary
@@ -100,11 +101,24 @@ class Command(BaseCommand):
             if bar:
                 bar.close()
         for rejection in summary.rejections[:_SHOWN_REJECTIONS]:
-            self.stderr.write(f"{path}:{rejection.line}: {rejection.reason}")
-        if len(summary.rejections) > _SHOWN_REJECTIONS:
+            self.stderr.write(f"{path}:{rejection.line}: {printable(rejection.reason)}")
+        shown = min(len(summary.rejections), _SHOWN_REJECTIONS)
+        if summary.rejected_count > shown:
             self.stderr.write(
                 _("%(path)s: %(n)d more rejected rows, listed on the report page.")
-                % {"path": path, "n": len(summary.rejections) - _SHOWN_REJECTIONS}
+                % {"path": path, "n": summary.rejected_count - shown}
+            )
+        report = summary.report
+        if summary.already_complete and (
+            report.tlp != options["tlp"]
+            or (options["source"] and report.source != options["source"])
+        ):
+            self.stderr.write(
+                _(
+                    "%(path)s: already ingested as %(tlp)s from %(source)s; the --tlp and "
+                    "--source given now are ignored (only the owner may relabel a report)."
+                )
+                % {"path": path, "tlp": TLP(report.tlp).label, "source": report.source}
             )
         if options["verbosity"] >= 2 or summary.already_complete:
             note = _(" (already ingested)") if summary.already_complete else ""
