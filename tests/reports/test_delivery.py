@@ -296,7 +296,7 @@ def test_a_tlp_red_report_is_never_sent_as_a_digest(directory):
     assert deliver_digest.call(digest_id=digest.pk) == DeliveryOutcome.WITHHELD
 
     digest.refresh_from_db()
-    assert digest.status == DigestStatus.FAILED
+    assert digest.status == DigestStatus.WITHHELD
     assert "TLP:RED" in digest.last_error
     assert mail.outbox == []
 

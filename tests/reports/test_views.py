@@ -97,6 +97,7 @@ def test_overview_counts_states_by_taxonomy_and_the_unrouted_queue(client, secre
     assert table["column_totals"] == [1, 3]
     assert response.context["unrouted_count"] == 1
     assert f'{INBOX}?route_rule=unrouted"'.encode() in response.content
+    assert table["state_count"] == 1  # Uruguay; the secretariat's row is not a state
 
 
 def test_overview_lists_recent_reports_with_digest_counts(client, secretariat_member):
@@ -168,6 +169,15 @@ def test_filter_by_date_range_includes_both_whole_utc_days(client, owner):
     )
     assert _listed(response) == {first.uuid, last.uuid}
     assert {before.uuid, after.uuid}.isdisjoint(_listed(response))
+
+
+def test_the_last_representable_day_is_a_valid_end_of_range(client, owner):
+    event = _event_of(owner)
+    response = _signed_in(client, owner).get(
+        INBOX, {"observed_from": "0001-01-01", "observed_to": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert _listed(response) == {event.uuid}
 
 
 def test_reversed_date_range_is_an_error_and_lists_nothing(client, owner):

@@ -237,7 +237,7 @@ def send_digest(*, digest_id: int) -> DeliveryOutcome:
     `_LOCK_WAIT_SECONDS` (5 minutes) before it raises.
 
     Without a CSIRT 24/7 point of contact the digest becomes `no_contact`; a digest whose
-    TLP label forbids e-mail (`withheld_reason`) becomes `failed` with the reason in
+    TLP label forbids e-mail (`withheld_reason`) becomes `withheld` with the reason in
     `last_error`. Neither sends anything.
 
     Raises:
@@ -267,7 +267,7 @@ def _send_locked(
         if not _is_due(digest):
             return DeliveryOutcome.SKIPPED
         if withheld:
-            _save(digest, status=DigestStatus.FAILED, last_error=withheld)
+            _save(digest, status=DigestStatus.WITHHELD, last_error=withheld)
             return DeliveryOutcome.WITHHELD
         if message is None:
             _save(digest, status=DigestStatus.NO_CONTACT)

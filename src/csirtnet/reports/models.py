@@ -143,6 +143,7 @@ class DigestStatus(models.TextChoices):
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
     NO_CONTACT = "no_contact", _("no point of contact")
+    WITHHELD = "withheld", _("withheld by its TLP label")
 
 
 class Digest(models.Model):

@@ -52,7 +52,7 @@ class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
         events = self.filter(**{key: value for key, value in exact.items() if value})
         if observed_from:
             events = events.filter(observed_at__gte=_utc_midnight(observed_from))
-        if observed_to:
+        if observed_to and observed_to < date.max:  # the last day has no day after it
             events = events.filter(observed_at__lt=_utc_midnight(observed_to + timedelta(days=1)))
         if text:
             events = events.filter(text_query(text))

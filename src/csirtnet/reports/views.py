@@ -164,6 +164,7 @@ def _state_taxonomy_table(events: EventQuerySet) -> dict[str, Any]:
             sum(column) for column in zip(*(row.cells for row in rows), strict=True)
         ],
         "total": sum(row.total for row in rows),
+        "state_count": sum(row.state is not None for row in rows),
     }
 
 
