@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import re
 import smtplib
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -168,8 +170,9 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     The body counts the events by report type and RSIT class (taxonomy/type) and links
     to the inbox. Attached: `<report file stem>-<org short name>.csv` with the events,
     columns `CSV_COLUMNS`, times RFC 3339 in UTC, every cell escaped with
-    `escape_spreadsheet_cell` (OWASP CSV injection). Rows are streamed from the
-    database and spooled to a temporary file above 4 MiB, never held as Python lists;
+    `escape_spreadsheet_cell` (OWASP CSV injection); above 1 MiB the CSV is sent inside
+    `<name>.csv.zip` (deflate), since mail relays commonly refuse messages of 10-25 MB.
+    Rows are streamed from the database and spooled to a temporary file above 4 MiB, never held as Python lists;
     the e-mail library still encodes the finished message in memory, so memory use is
     a small multiple of the attachment's size. `Message-ID` is deterministic,
     `<digest-{pk}-{sha256[:16]}@csirtnet>`, so that a resend is recognisable.
@@ -188,7 +191,9 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     )
     event_count = sum(row[3] for row in counts)
     label = digest_label(digest)
-    attachment_name = _attachment_name(report, organization)
+    attachment_name, content, mimetype = _attachment(
+        _attachment_name(report, organization), _events_csv(events)
+    )
     with translation.override(language):
         subject = f"[{label.label}] " + ngettext(
             "csirtnet digest: %(count)d event for %(organization)s from %(file)s",
@@ -211,8 +216,22 @@ def build_digest_message(digest: Digest) -> EmailMessage:
             "Auto-Submitted": "auto-generated",  # RFC 3834: no auto-replies
         },
     )
-    message.attach(attachment_name, _events_csv(events), "text/csv")
+    message.attach(attachment_name, content, mimetype)
     return message
+
+
+_ZIP_ABOVE_BYTES = 1 << 20  # CSVs above 1 MiB travel zipped: relays refuse 10-25 MB mail
+
+
+def _attachment(csv_name: str, text: str) -> tuple[str, str | bytes, str]:
+    """Return (file name, content, MIME type): the CSV itself, or zipped when large."""
+    data = text.encode("utf-8")
+    if len(data) <= _ZIP_ABOVE_BYTES:
+        return csv_name, text, "text/csv"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(csv_name, data)
+    return f"{csv_name}.zip", buffer.getvalue(), "application/zip"
 
 
 def digest_message_id(digest: Digest) -> str:
