@@ -172,10 +172,11 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     columns `CSV_COLUMNS`, times RFC 3339 in UTC, every cell escaped with
     `escape_spreadsheet_cell` (OWASP CSV injection); above 1 MiB the CSV is sent inside
     `<name>.csv.zip` (deflate), since mail relays commonly refuse messages of 10-25 MB.
-    Rows are streamed from the database and spooled to a temporary file above 4 MiB, never held as Python lists;
-    the e-mail library still encodes the finished message in memory, so memory use is
-    a small multiple of the attachment's size. `Message-ID` is deterministic,
-    `<digest-{pk}-{sha256[:16]}@csirtnet>`, so that a resend is recognisable.
+    Rows are streamed from the database and spooled to a temporary file above 4 MiB,
+    never held as Python lists; the e-mail library still encodes the finished message
+    in memory, so memory use is a small multiple of the attachment's size. `Message-ID`
+    is deterministic, `<digest-{pk}-{sha256[:16]}@csirtnet>`, so that a resend is
+    recognisable.
 
     Raises:
         PointOfContact.DoesNotExist: the organization has no CSIRT 24/7 point of contact.
