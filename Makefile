@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=demo-only-secret-key-not-for-production-use \
 	CSIRTNET_SECURE_COOKIES=false CSIRTNET_EMAIL=file CSIRTNET_VAR_DIR=$(CURDIR)/var \
-	CSIRTNET_TASKS_BACKEND=django_tasks_db.DatabaseBackend
+	CSIRTNET_TASKS_BACKEND=django_tasks_db.DatabaseBackend CSIRTNET_SITE_URL=http://$(HOST):$(PORT)
 TEST_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=test-only-secret-key-not-for-production-use \
 	CSIRTNET_VAR_DIR=$(CURDIR)/var/test CSIRTNET_SHARED_DIR=$(abspath $(SHARED))
 PG_TEST_DB ?= csirtnet_ci
