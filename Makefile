@@ -63,6 +63,7 @@ lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(TEST_ENV) $(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python -m django makemigrations --check --dry-run --settings=csirtnet.settings
 
 bench: venv
