@@ -15,7 +15,7 @@ TEST_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=test-only-secret-key-not-fo
 	CSIRTNET_VAR_DIR=$(CURDIR)/var/test CSIRTNET_SHARED_DIR=$(abspath $(SHARED))
 PG_TEST_DB ?= csirtnet_ci
 
-.PHONY: venv demo serve test test-sqlite test-postgres lint bench messages clean system-deps
+.PHONY: venv demo cli test test-sqlite test-postgres lint bench messages clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -38,17 +38,23 @@ messages: venv
 		--settings=csirtnet.settings -v0
 
 demo: venv messages
-	mkdir -p var/mail
-	$(DEMO_ENV) $(BIN)/csirtnet migrate -v0
-	$(DEMO_ENV) $(BIN)/csirtnet load-directory
-	$(DEMO_ENV) $(BIN)/csirtnet import-rir $(SHARED)/data/rir
-	$(DEMO_ENV) $(BIN)/csirtnet create-demo-users
-	$(DEMO_ENV) $(BIN)/csirtnet ingest --source shadowserver $(SHARED)/data/samples/shadowserver/*.csv
-	$(DEMO_ENV) $(BIN)/csirtnet ingest --source abuse.ch $(SHARED)/data/samples/abusech/*.csv
-	$(DEMO_ENV) $(BIN)/csirtnet worker --batch
-	@echo "mail written to var/mail/"
-	$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
-	$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)
+	@mkdir -p var/mail
+	@echo "== migrate var/csirtnet.sqlite3"; $(DEMO_ENV) $(BIN)/csirtnet migrate -v0
+	@echo "== load the directory"; $(DEMO_ENV) $(BIN)/csirtnet load-directory
+	@echo "== import RIR data"; $(DEMO_ENV) $(BIN)/csirtnet import-rir $(SHARED)/data/rir
+	@echo "== demo users"; $(DEMO_ENV) $(BIN)/csirtnet create-demo-users
+	@echo "== ingest Shadowserver samples"; $(DEMO_ENV) $(BIN)/csirtnet ingest \
+		--source shadowserver $(SHARED)/data/samples/shadowserver/*.csv
+	@echo "== ingest abuse.ch samples"; $(DEMO_ENV) $(BIN)/csirtnet ingest \
+		--source abuse.ch $(SHARED)/data/samples/abusech/*.csv
+	@echo "== deliver digests (written to var/mail/)"; $(DEMO_ENV) $(BIN)/csirtnet worker --batch
+	@$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
+	@echo "== serving http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)
+
+# Run any csirtnet command against the demo database: make cli ARGS="route 200.7.84.1"
+cli: venv
+	@$(DEMO_ENV) $(BIN)/csirtnet $(ARGS)
 
 test: venv system-deps messages test-sqlite test-postgres
 

@@ -1,7 +1,8 @@
 """Read abuse reports: find a file's layout from its header and stream its rows.
 
 Files are UTF-8 (a byte order mark is dropped, undecodable bytes become U+FFFD),
-with LF or CRLF line ends. Lines before the header may be blank or "#" comments; the
+with LF or CRLF line ends, separated by ","; UTF-16, gzip-compressed, binary and
+";"-separated files are recognized and refused with a message saying so. Lines before the header may be blank or "#" comments; the
 header is the first other line, or the last comment before it when that comment
 names the columns (URLhaus, MalwareBazaar and SSLBL write "# id,dateadded,...").
 """
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from csirtnet.core.text import printable
 from csirtnet.reports.parsers.fields import _, shorten
 from csirtnet.reports.parsers.layouts import (
     ABUSECH_FEEDS,
@@ -39,6 +41,9 @@ __all__ = ["FORMATS", "ParsedRow", "Rejection", "UnknownLayout", "detect_format"
 
 FORMATS = ("shadowserver", "urlhaus", "urlhaus_tld", "feodo", "malwarebazaar", "sslbl", "csv")
 MAX_PREAMBLE_LINES = 1000  # blank and comment lines tolerated before the header
+SNIFF_BYTES = 4096  # bytes read from the start of a file to tell text from UTF-16 or gzip
+GZIP_MAGIC = b"\x1f\x8b"  # RFC 1952 section 2.3.1
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little- and big-endian (UTF-32 LE starts alike)
 
 
 def detect_format(path: Path, first_lines: list[str] | None = None) -> str:
@@ -50,8 +55,9 @@ def detect_format(path: Path, first_lines: list[str] | None = None) -> str:
     names the Shadowserver report type ("2019-09-04-scan_ntp-country-geo.csv").
 
     Raises:
-        UnknownLayout: the file is empty, has no header row, or its header is of no
-            known layout (including a Shadowserver header of an unsupported report).
+        UnknownLayout: the file is empty, not UTF-8 text (UTF-16, gzip, binary), has no
+            header row, its header is ";"-separated or of no known layout (including a
+            Shadowserver header of an unsupported report).
     """
     layout, _line = _resolve(path, first_lines, "auto", None)
     return layout.fmt
@@ -125,17 +131,24 @@ def _preamble(lines: Iterable[str]) -> tuple[_Line | None, _Line | None]:
 def _resolve(
     path: Path, first_lines: Sequence[str] | None, fmt: str, report_type: str | None
 ) -> tuple[Layout, int]:
-    """Return the layout of the file and the physical line of its header row."""
+    """Return the layout of the file and the physical line of its header row.
+
+    Raises:
+        UnknownLayout: as for `detect_format`.
+    """
     if first_lines is None:
+        with path.open("rb") as raw:
+            _refuse_non_text(raw.read(SNIFF_BYTES), path)
         with _open(path) as handle:
             first, comment = _preamble(handle)
     else:
+        _refuse_non_text("".join(first_lines[:MAX_PREAMBLE_LINES])[:SNIFF_BYTES], path)
         first, comment = _preamble(first_lines)
     shown = first or comment
     if shown is None:
         raise UnknownLayout(
             _("%(file)s: the file is empty; expected a header row naming the columns")
-            % {"file": path.name}
+            % {"file": _name(path)}
         )
     for candidate in (first, comment):
         if candidate is not None:
@@ -143,18 +156,68 @@ def _resolve(
             layout = _layout_for([name.strip() for name in names], path, fmt, report_type)
             if layout is not None:
                 return layout, candidate.number
+    if _splits_wider_on_semicolons(shown.text):
+        raise UnknownLayout(
+            _("%(file)s: the file uses ';' as separator; csirtnet reads ',' separated files")
+            % {"file": _name(path)}
+        )
     raise UnknownLayout(
         _(
             "%(file)s: no header row of a known layout (%(expected)s); line %(line)d reads: "
             "%(text)s"
         )
         % {
-            "file": path.name,
+            "file": _name(path),
             "expected": _expected(fmt),
             "line": shown.number,
             "text": shorten(shown.text),
         }
     )
+
+
+def _name(path: Path) -> str:
+    """Return the file name fit for a message: non-printable characters escaped."""
+    return printable(path.name)
+
+
+def _refuse_non_text(head: bytes | str, path: Path) -> None:
+    """Refuse a file whose start (`head`: bytes, or lines the caller read) is not UTF-8 text.
+
+    gzip is told by its magic number (U+FFFD stands for the undecodable 0x8B in text);
+    UTF-16 by its byte order mark or by NUL bytes on every other position (ASCII text in
+    UTF-16); a start that is a quarter NUL bytes otherwise is binary.
+
+    Raises:
+        UnknownLayout: the file is gzip-compressed, UTF-16 or binary.
+    """
+    if isinstance(head, bytes):
+        is_gzip, is_bom = head.startswith(GZIP_MAGIC), head.startswith(UTF16_BOMS)
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+    else:
+        is_gzip = head[:2] in ("\x1f\x8b", "\x1f\ufffd")
+        is_bom = head[:2] == "\ufffd\ufffd"
+        even, odd = head[0::2].count("\x00"), head[1::2].count("\x00")
+    if is_gzip:
+        raise UnknownLayout(
+            _("%(file)s: the file is gzip-compressed; decompress it first") % {"file": _name(path)}
+        )
+    if not is_bom and (even + odd) * 4 < len(head):
+        return
+    if is_bom or min(even, odd) * 10 <= max(even, odd):
+        raise UnknownLayout(
+            _("%(file)s: the file looks like UTF-16; save it as UTF-8") % {"file": _name(path)}
+        )
+    raise UnknownLayout(
+        _("%(file)s: the file is not text (it holds NUL bytes); expected a CSV file")
+        % {"file": _name(path)}
+    )
+
+
+def _splits_wider_on_semicolons(text: str) -> bool:
+    """Tell whether a header line splits into more fields on ";" than on ","."""
+    by_semicolon = next(csv.reader([text], delimiter=";"), [])
+    by_comma = next(csv.reader([text]), [])
+    return len(by_semicolon) > len(by_comma)
 
 
 def _expected(fmt: str) -> str:
@@ -202,7 +265,7 @@ def _positions(lower: list[str], path: Path) -> dict[str, int]:
         twice = sorted({name for name in lower if lower.count(name) > 1})
         raise UnknownLayout(
             _("%(file)s: the header names a column more than once: %(columns)s")
-            % {"file": path.name, "columns": ", ".join(twice)}
+            % {"file": _name(path), "columns": shorten(", ".join(twice))}
         )
     return positions
 
@@ -258,15 +321,19 @@ def _shadowserver_layout(
             raise UnknownLayout(
                 _('%(file)s: a Shadowserver "%(type)s" report needs the columns %(missing)s')
                 % {
-                    "file": path.name,
-                    "type": named,
+                    "file": _name(path),
+                    "type": printable(named),
                     "missing": ", ".join(sorted(report.required - present)),
                 }
             )
         if report is None and dated and shaped:
             raise UnknownLayout(
                 _('%(file)s: Shadowserver report type "%(type)s" is not supported (%(known)s)')
-                % {"file": path.name, "type": named, "known": ", ".join(SHADOWSERVER_REPORTS)}
+                % {
+                    "file": _name(path),
+                    "type": printable(named),
+                    "known": ", ".join(SHADOWSERVER_REPORTS),
+                }
             )
     if not shaped:
         return None
@@ -282,7 +349,7 @@ def _shadowserver_layout(
             "Columns: %(columns)s"
         )
         % {
-            "file": path.name,
+            "file": _name(path),
             "count": len(matches),
             "matches": ", ".join(matches) or "-",
             "columns": shorten(",".join(names)),

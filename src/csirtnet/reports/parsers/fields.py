@@ -10,15 +10,25 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import SplitResult, urlsplit
 
 import idna
 from django.conf import settings
 from django.utils.translation import gettext
 
+from csirtnet.core.text import printable
+
 MAX_SHOWN = 80  # characters of an offending value quoted in a reason
-HOSTNAME_RE = re.compile(r"(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}")
+# RFC 1123 LDH labels of 1-63 characters, not starting or ending with "-"; "_" is
+# allowed anywhere because real DNS names carry it (_dmarc, SRV owners, hosting panels).
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+HOSTNAME_RE = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+MAX_HOSTNAME = 253  # characters of a host name in text form, without the root dot
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (Unicode category Cc)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # an event time before this is a wrong clock
+FUTURE_SLACK = timedelta(days=1)  # an event time later than now plus this is a wrong clock
+_IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"  # ::ffff:0:0/96 (RFC 4291 section 2.5.5.2)
 HASH_RE = re.compile(r"[0-9a-f]{32}(?:[0-9a-f]{8}(?:[0-9a-f]{24})?)?")  # MD5, SHA-1, SHA-256
 ASN_MAX = 4_294_967_295
 # ISO 3166-1 user-assigned codes (AA, QM-QZ, XA-XZ, ZZ) except XK (Kosovo, used as a
@@ -41,9 +51,16 @@ def _(message: str) -> str:
 
 
 def shorten(value: str) -> str:
-    """Return `value` on one line, cut to `MAX_SHOWN` characters (an ellipsis marks the cut)."""
-    value = value.replace("\r", "\\r").replace("\n", "\\n")
-    return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 1] + "…"
+    """Return `value` fit to quote in a reason: on one line, safe on a terminal, short.
+
+    Control and other non-printable characters are escaped (`\\n`, `\\x1b`, `\\u202e`;
+    see `core.text.printable`), so a hostile file cannot drive the operator's terminal;
+    letters of any script are kept. The value is cut to `MAX_SHOWN` characters before
+    escaping (an ellipsis marks the cut), so no escape is cut in half.
+    """
+    if len(value) <= MAX_SHOWN:
+        return printable(value)
+    return printable(value[: MAX_SHOWN - 1]) + "…"
 
 
 class FieldError(ValueError):
@@ -54,14 +71,21 @@ class FieldError(ValueError):
 
 
 def to_datetime(value: str) -> datetime | None:
-    """Parse ISO 8601 text into an aware UTC datetime; naive times are UTC. None if invalid."""
+    """Parse ISO 8601 text into an aware UTC datetime; naive times are UTC. None if invalid.
+
+    A time whose UTC equivalent lies outside `datetime`'s range (year 1 or 9999 with an
+    offset) becomes `datetime.min` or `datetime.max` in UTC.
+    """
     value = value.strip()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
     if moment.tzinfo is not None:
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
     try:  # ten times faster than moment.replace(tzinfo=UTC); gives the same UTC object
         aware = datetime.fromisoformat(value + "+00:00")
     except ValueError:
@@ -82,19 +106,50 @@ def parse_datetime(value: str, column: str) -> datetime:
     return moment
 
 
+def check_time(moment: datetime, value: str, column: str, latest: datetime) -> datetime:
+    """Return `moment` (aware) when it is plausible: from `EARLIEST` to `latest` inclusive.
+
+    `latest` is the time of parsing plus `FUTURE_SLACK`; `value` is the text read.
+
+    Raises:
+        FieldError: `moment` is later than `latest` or earlier than `EARLIEST`.
+    """
+    if moment > latest:
+        raise FieldError(column, value, _('field "%(field)s": "%(value)s" is in the future'))
+    if moment < EARLIEST:
+        raise FieldError(column, value, _('field "%(field)s": "%(value)s" is before 1990'))
+    return moment
+
+
+def check_controls(value: str, column: str) -> None:
+    """Refuse `value` if it holds a control character (C0, DEL or C1: ESC, NUL, CSI...).
+
+    Raises:
+        FieldError: `value` contains a control character.
+    """
+    if not value.isprintable() and CONTROL_RE.search(value):
+        raise FieldError(
+            column, value, _('field "%(field)s": "%(value)s" contains control characters')
+        )
+
+
 def canonical_ip(value: str) -> str | None:
     """Return the canonical text of an IPv4 or IPv6 address, or None if `value` is not one.
 
-    IPv6 text is compressed and lower case (RFC 5952, as `ipaddress` prints it). Uses
-    `socket.inet_pton`, which refuses IPv4 octets with leading zeros, so valid IPv4
-    text is already canonical.
+    IPv6 text is compressed and lower case (RFC 5952, as `ipaddress` prints it); an
+    IPv4-mapped IPv6 address ("::ffff:200.7.84.65", "::ffff:c807:5441") becomes its
+    IPv4 address ("200.7.84.65"), which is how it is routed. Uses `socket.inet_pton`,
+    which refuses IPv4 octets with leading zeros, so valid IPv4 text is already canonical.
     """
     value = value.strip()
     try:
         if ":" not in value:
             socket.inet_pton(socket.AF_INET, value)
             return value
-        text = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, value))
+        packed = socket.inet_pton(socket.AF_INET6, value)
+        if packed.startswith(_IPV4_MAPPED):
+            return socket.inet_ntop(socket.AF_INET, packed[12:])
+        text = socket.inet_ntop(socket.AF_INET6, packed)
     except (OSError, ValueError):
         return None
     if "." in text:  # libc prints embedded IPv4 in dotted form; match `ipaddress`
@@ -119,15 +174,23 @@ def parse_ip(value: str, column: str) -> str | None:
 def parse_network(value: str, column: str) -> str:
     """Return the CIDR block in `value` as canonical text (host bits cleared).
 
+    An IPv4-mapped IPv6 block of /96 or longer ("::ffff:200.7.84.0/120") becomes its
+    IPv4 block ("200.7.84.0/24"), as `canonical_ip` does for addresses.
+
     Raises:
         FieldError: `value` is neither an IP address nor a CIDR block.
     """
     try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
+        network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         raise FieldError(
             column, value, _('field "%(field)s": "%(value)s" is not an IP address or network')
         ) from None
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None:
+            return str(ipaddress.IPv4Network((mapped, network.prefixlen - 96)))
+    return str(network)
 
 
 def parse_port(value: str, column: str) -> int | None:
@@ -182,11 +245,15 @@ def split_host(value: str, column: str) -> tuple[str | None, str | None]:
     """Return (hostname, None) for a host name or (None, address) for an IP literal in `value`.
 
     The host name is lower case, without a trailing dot, IDNA-encoded when it is unicode,
-    made of labels of 1–63 letters, digits, "-" or "_", at most 253 characters.
+    made of RFC 1123 labels (1–63 letters, digits, "-" or "_", not starting or ending
+    with "-"), at most 253 characters, and its last label is not all digits (RFC 3696
+    section 2: such a name is a mistyped address, e.g. "999.1.1.1").
 
     Raises:
-        FieldError: `value` cannot be encoded as such a host name.
+        FieldError: `value` holds control characters, is too long, ends in an all-digit
+            label, or cannot be encoded as such a host name.
     """
+    check_controls(value, column)
     text = value.strip()
     if text.endswith("."):  # the root label of a fully qualified name
         text = text[:-1]
@@ -196,11 +263,35 @@ def split_host(value: str, column: str) -> tuple[str | None, str | None]:
     if address is not None:
         return None, address
     name = text.lower() if text.isascii() else _to_ascii_hostname(text)
-    if name is None or len(name) > 253 or not HOSTNAME_RE.fullmatch(name):
+    if len(name or text) > MAX_HOSTNAME:
+        raise FieldError(
+            column,
+            value,
+            _('field "%(field)s": "%(value)s" is too long for a host name (over 253 characters)'),
+        )
+    if name is None:
         raise FieldError(
             column,
             value,
             _('field "%(field)s": "%(value)s" is not a host name that can be encoded'),
+        )
+    if name.rpartition(".")[2].isdigit():
+        raise FieldError(
+            column,
+            value,
+            _(
+                'field "%(field)s": "%(value)s" is not an IP address, and not a host name '
+                "either: its last label is all digits"
+            ),
+        )
+    if not HOSTNAME_RE.fullmatch(name):
+        raise FieldError(
+            column,
+            value,
+            _(
+                'field "%(field)s": "%(value)s" is not a host name: its labels must be 1 to 63 '
+                'letters, digits, "-" or "_", and not start or end with "-"'
+            ),
         )
     return name, None
 
@@ -209,17 +300,40 @@ def url_parts(url: str, column: str) -> tuple[str | None, str | None, int | None
     """Return (hostname, address, explicit port) of the host in `url`; one of the first two is set.
 
     Raises:
-        FieldError: `url` has no host, a bad port or a host that is not a valid host name.
+        FieldError: `url` holds control characters, cannot be split (an unclosed "["),
+            has no host, a port that is not a number from 0 to 65535, or a host that is
+            not a valid host name (see `split_host`).
     """
+    check_controls(url, column)
     try:
         parts = urlsplit(url.strip())
-        host, port = parts.hostname, parts.port
     except ValueError:
-        host, port = None, None
+        raise FieldError(
+            column, url, _('field "%(field)s": "%(value)s" is not a valid URL')
+        ) from None
+    host = parts.hostname
     if not host:
         raise FieldError(column, url, _('field "%(field)s": "%(value)s" is not a URL with a host'))
     hostname, address = split_host(host, column)
-    return hostname, address, port
+    return hostname, address, _url_port(parts, url, column)
+
+
+def _url_port(parts: SplitResult, url: str, column: str) -> int | None:
+    """Return the explicit port of a split URL, None without one.
+
+    Raises:
+        FieldError: the port is not a decimal number, or not from 0 to 65535.
+    """
+    try:
+        return parts.port
+    except ValueError:
+        pass
+    text = parts.netloc.rpartition("@")[2].rpartition("]")[2].rpartition(":")[2]
+    if text.isascii() and text.isdigit():
+        template = _('field "%(field)s": "%(value)s" has a port out of range (0 to 65535)')
+    else:
+        template = _('field "%(field)s": "%(value)s" has a port that is not a number')
+    raise FieldError(column, url, template)
 
 
 def join_url(value: str, host: str, scheme: str) -> str | None:

@@ -13,11 +13,17 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Protocol
 
+from csirtnet.core.text import printable
 from csirtnet.reports.parsers.fields import (
     ASN_MAX,
+    EARLIEST,
+    FUTURE_SLACK,
     HOSTNAME_RE,
+    MAX_HOSTNAME,
     FieldError,
     _,
+    check_controls,
+    check_time,
     join_url,
     normalize_country,
     parse_asn,
@@ -56,7 +62,8 @@ def iter_rows(
     quoted fields spanning lines and blank lines keep the count physical. Blank lines
     (and, for abuse.ch feeds, "#" comment lines) are not rows. A record with more fields
     than the header, or too few to reach every column the layout reads, is rejected;
-    one short of trailing columns the layout does not read is kept.
+    one short of trailing columns the layout does not read is kept. A record whose
+    fields are all blank is rejected as empty.
     """
     build = make_builder(layout, default_observed_at)
     expected = len(layout.header)
@@ -76,7 +83,10 @@ def iter_rows(
                         continue
                     if count > expected or count < needed:
                         result: ParsedRow | Rejection = Rejection(
-                            line, _column_count_reason(count, expected)
+                            line,
+                            _empty_reason()
+                            if _is_blank(row)
+                            else _column_count_reason(count, expected),
                         )
                     else:
                         result = build(row, line)
@@ -89,7 +99,7 @@ def iter_rows(
         except csv.Error as error:  # strict quoting: a stray or unclosed quote
             line = base + previous + 1
             previous = reader.line_num
-            reason = _("row is not valid CSV: %(error)s") % {"error": error}
+            reason = _("row is not valid CSV: %(error)s") % {"error": printable(str(error))}
             if base + previous > line:
                 reason += " " + _span_note(line, base + previous)
             yield Rejection(line, reason)
@@ -100,6 +110,14 @@ def _column_count_reason(count: int, expected: int) -> str:
         "count": count,
         "expected": expected,
     }
+
+
+def _is_blank(row: list[str]) -> bool:
+    return not any(field.strip() for field in row)
+
+
+def _empty_reason() -> str:
+    return _("row is empty: every field is blank")
 
 
 def _span_note(first: int, last: int) -> str:
@@ -117,7 +135,9 @@ def make_builder(
     Return a function turning one record (started at `line`) into a `ParsedRow` or `Rejection`.
 
     One function on purpose: a call per field would cost about a tenth of the throughput.
-    Rows without a time column are observed at `default_observed_at`.
+    Rows without a time column are observed at `default_observed_at`. A row time later
+    than a day after this call (`FUTURE_SLACK`) or before 1990 (`EARLIEST`) is rejected:
+    the reporting clock is wrong. URLs and host names with control characters are rejected.
     """
     header, columns = layout.header, layout.columns
     i_time, i_ip, i_port, i_asn, i_host, i_url, i_http_host, i_scheme, i_hash, i_country = (
@@ -135,6 +155,7 @@ def make_builder(
     countries: dict[str, str | None] = {}
     inet_pton, af_inet, hostname_match = socket.inet_pton, socket.AF_INET, HOSTNAME_RE.fullmatch
     fromisoformat = datetime.fromisoformat
+    latest = datetime.now(UTC) + FUTURE_SLACK
 
     def build(row: list[str], line: int) -> ParsedRow | Rejection:
         try:
@@ -149,6 +170,8 @@ def make_builder(
                         cached = None
                     if cached is None or cached.tzinfo is not UTC:
                         cached = parse_datetime(text, names[i_time])
+                    if not EARLIEST <= cached <= latest:
+                        check_time(cached, text, names[i_time], latest)
                     if len(times) >= CACHE_SIZE:
                         times.clear()
                     times[text] = cached
@@ -179,7 +202,7 @@ def make_builder(
                 if (
                     text.isascii()
                     and not lowered[-1].isdigit()  # may be an IP literal
-                    and len(lowered) <= 253
+                    and len(lowered) <= MAX_HOSTNAME
                     and hostname_match(lowered)
                 ):
                     hostname = lowered
@@ -198,6 +221,10 @@ def make_builder(
                         port = url_port
                 else:
                     host = row[i_http_host] if i_http_host >= 0 else ""
+                    if not text.isprintable():
+                        check_controls(text, names[i_url])
+                    if not host.isprintable():
+                        check_controls(host, names[i_http_host])
                     scheme = row[i_scheme].lower() if i_scheme >= 0 else ""
                     url = join_url(text, host, scheme if scheme in ("http", "https") else "http")
             family = None
@@ -220,10 +247,12 @@ def make_builder(
                 and url is None
                 and file_hash is None
             ):
+                if _is_blank(row):
+                    return Rejection(line, _empty_reason())
                 return Rejection(line, _("row has no IP address, host name, URL or hash"))
             row_taxonomy, row_type = classify(row) if classify else (taxonomy, type_)
         except FieldError as error:
-            return Rejection(line, str(error))
+            return Rejection(line, _empty_reason() if _is_blank(row) else str(error))
         return ParsedRow(
             line,
             observed,
