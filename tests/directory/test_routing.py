@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from csirtnet.directory.models import Constituency, Organization, RouteRule
-from csirtnet.directory.routing import RoutingTable, parse_route_value
+from csirtnet.directory.route_values import RouteQuery, parse_route_query, parse_route_value
+from csirtnet.directory.routing import RoutingTable
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,52 @@ def test_importing_the_rir_data_again_replaces_it(rir_dir):
     before = RirRecord.objects.count()
     call_command("import_rir", str(rir_dir / "americas-country-prefixes" / "uy"), verbosity=0)
     assert RirRecord.objects.count() == before
+
+
+def test_ipv4_mapped_ipv6_route_values_are_their_ipv4_address():
+    assert parse_route_value("::ffff:200.7.84.1") == {"ip": "200.7.84.1"}
+    assert parse_route_value("::FFFF:C807:5401") == {"ip": "200.7.84.1"}
+    assert parse_route_value("http://[::ffff:200.7.84.1]:8080/x") == {"ip": "200.7.84.1"}
+
+
+def test_route_values_accept_asns_in_asplain_only():
+    assert [parse_route_value(v) for v in ("AS28000", "as28000", "28000")] == [{"asn": 28000}] * 3
+    for value in ("AS", "AS-1", "asn28000", "ASN28000", "AS 28000"):
+        with pytest.raises(ValueError, match="is not an AS number"):
+            parse_route_value(value)
+
+
+def test_cidr_route_value_is_routed_by_its_network_address():
+    assert parse_route_query("200.7.84.0/24") == RouteQuery(
+        ip="200.7.84.0", network="200.7.84.0/24"
+    )
+    assert parse_route_query("200.7.84.9/24").ip == "200.7.84.0"
+    assert parse_route_query("::ffff:200.7.84.0/120").network == "200.7.84.0/24"
+    assert parse_route_value("2800:a0::/32") == {"ip": "2800:a0::"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "an empty value is not an IP address"),
+        ("   ", "an empty value is not an IP address"),
+        ("-", '"-" is not an IP address, an ASN, a network, a URL or a domain'),
+        ("999.1.1.1", '"999.1.1.1" is not an IP address, and not a domain either'),
+        ("0x7f.1", '"0x7f.1" is not an IP address, and not a domain either'),
+        ("200.007.084.001", "leading zeros in an IPv4 address are ambiguous"),
+        ("exa\x1bmple.uy", '"exa\\x1bmple.uy" contains control characters'),
+        ("http://[::1", '"http://[::1" is not a valid URL'),
+        ("http://gub.uy:99999/", "the port 99999 is out of range (0 to 65535)"),
+        ("http://gub.uy:8o/", "the port is not a number"),
+        ("1.2.3.0/33", "is not a network in CIDR notation"),
+        ("gub.uy/path", "a URL starts with a scheme"),
+        ("a-.gub.uy", "a domain's labels are 1 to 63 letters"),
+        ("x" * 254, "is too long for a domain"),
+        ("fe80::1%eth0", "an address with a zone index is not routed"),
+    ],
+)
+def test_junk_route_values_are_errors_not_domains(value, reason):
+    with pytest.raises(ValueError) as caught:
+        parse_route_value(value)
+    assert reason in str(caught.value)
+    assert str(caught.value).isprintable()

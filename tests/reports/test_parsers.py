@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+import gzip
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -621,3 +623,268 @@ def test_oversized_field_is_rejected_and_reading_goes_on(
         (2, "row is not valid CSV: field larger than field limit (131072)")
     ]
     assert [row.line for row in good] == [3]
+
+
+# Hostile and malformed input (review findings): each test names the defect it pins.
+
+GENERIC_HEADER = "time.source,source.ip,source.fqdn,source.url,source.network\n"
+
+
+def generic(tmp_path: Path, *rows: str) -> Path:
+    """Write a generic CSV export with time, address, host name and URL columns."""
+    path = tmp_path / "export.csv"
+    path.write_text(GENERIC_HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_ipv4_mapped_ipv6_addresses_become_ipv4(samples_dir: Path, tmp_path: Path) -> None:
+    path = generic(
+        tmp_path,
+        "2024-05-01 10:00:00,::ffff:200.7.84.65,,,",
+        "2024-05-01 10:00:00,::FFFF:C807:5441,,,",
+        "2024-05-01 10:00:00,,[::ffff:200.7.84.66],,",
+        "2024-05-01 10:00:00,,,http://[::ffff:200.7.84.67]:8080/x,",
+        "2024-05-01 10:00:00,2001:db8::1,,,",
+    )
+    good, bad = parsed(path)
+    assert bad == []
+    assert [(row.source_ip, row.hostname) for row in good] == [
+        ("200.7.84.65", None),
+        ("200.7.84.65", None),
+        ("200.7.84.66", None),
+        ("200.7.84.67", None),
+        ("2001:db8::1", None),
+    ]
+    blocklist = rewrite(
+        samples_dir / "shadowserver/blocklist.csv",
+        tmp_path / "blocklist.csv",
+        {1: {"ip": "::ffff:198.123.245.134"}, 3: {"ip": "::ffff:198.123.245.0/120"}},
+    )
+    rows = parsed(blocklist)[0]
+    assert [(row.source_ip, row.source_network) for row in rows] == [
+        ("198.123.245.134", None),
+        ("198.123.245.171", None),
+        (None, "198.123.245.0/24"),
+    ]
+
+
+def test_urls_and_host_names_with_control_characters_are_rejected(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    path = generic(
+        tmp_path,
+        "2024-05-01 10:00:00,,,http://200.7.84.54/\x1b[31mRED\x1b[0m,",
+        "2024-05-01 10:00:00,,evil\x1b[2J.example,,",
+        "2024-05-01 10:00:00,,bad\x9bhost.example,,",
+        "2024-05-01 10:00:00,,,http://200.7.84.54/ok,",
+    )
+    good, bad = parsed(path)
+    assert [row.url for row in good] == ["http://200.7.84.54/ok"]
+    assert [(r.line, r.reason) for r in bad] == [
+        (
+            2,
+            'field "source.url": "http://200.7.84.54/\\x1b[31mRED\\x1b[0m" '
+            "contains control characters",
+        ),
+        (3, 'field "source.fqdn": "evil\\x1b[2J.example" contains control characters'),
+        (4, 'field "source.fqdn": "bad\\x9bhost.example" contains control characters'),
+    ]
+    sinkhole = rewrite(
+        samples_dir / "shadowserver/event4_sinkhole_http.csv",
+        tmp_path / "event4_sinkhole_http.csv",
+        {
+            1: {"http_url": "/\x1b]0;owned\x07"},
+            2: {"http_url": "/x", "http_host": "a\x1b.example"},
+        },
+    )
+    assert [(r.line, r.reason) for r in parsed(sinkhole)[1]] == [
+        (2, 'field "http_url": "/\\x1b]0;owned\\x07" contains control characters'),
+        (3, 'field "http_host": "a\\x1b.example" contains control characters'),
+    ]
+
+
+def test_reasons_escape_non_printable_characters_and_keep_letters(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    path = rewrite(
+        samples_dir / "shadowserver/scan_dns.csv",
+        tmp_path / "scan_dns.csv",
+        {
+            1: {"ip": "1.2.3.4\x1b]0;pwned\x07"},
+            2: {"port": "53\u202e"},
+            3: {"asn": "ñandú\x0b"},
+        },
+    )
+    reasons = [r.reason for r in parsed(path)[1]]
+    assert reasons == [
+        'field "ip": "1.2.3.4\\x1b]0;pwned\\x07" is not an IP address',
+        'field "port": "53\\u202e" is not a port number (0 to 65535)',
+        'field "asn": "ñandú\\x0b" is not an AS number (1 to 4294967295)',
+    ]
+    assert all(reason.isprintable() for reason in reasons)
+    long_value = "\x1b" * 200
+    path = rewrite(samples_dir / "shadowserver/scan_dns.csv", path, {1: {"ip": long_value}})
+    reason = parsed(path)[1][0].reason
+    assert reason == 'field "ip": "' + "\\x1b" * 79 + '…" is not an IP address'
+
+
+def test_unknown_layout_message_escapes_the_line_it_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "report\x1b[31m.csv"
+    path.write_text("\x1b[2Jwho,what\n1,2\n", encoding="utf-8")
+    with pytest.raises(UnknownLayout) as caught:
+        parse_file(path)
+    message = str(caught.value)
+    assert message.startswith("report\\x1b[31m.csv: no header row of a known layout")
+    assert message.endswith("line 1 reads: \\x1b[2Jwho,what")
+    assert message.isprintable()
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_implausible_times_are_rejected(samples_dir: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    in_two_days, in_twelve_hours = _time(now + timedelta(days=2)), _time(now + timedelta(hours=12))
+    path = rewrite(
+        samples_dir / "shadowserver/scan_dns.csv",
+        tmp_path / "scan_dns.csv",
+        {
+            1: {"timestamp": in_two_days},
+            2: {"timestamp": "2099-01-01T00:00:00Z"},
+            3: {"timestamp": "1989-12-31 23:59:59"},
+            4: {"timestamp": "1970-01-01 00:00:00"},
+            5: {"timestamp": "9999-12-31T23:59:59-01:00"},  # beyond datetime in UTC
+            6: {"timestamp": "0001-01-01T00:00:00+01:00"},
+            7: {"timestamp": in_twelve_hours},
+            8: {"timestamp": "1990-01-01 00:00:00"},
+        },
+    )
+    good, bad = parsed(path)
+    assert [(r.line, r.reason) for r in bad] == [
+        (2, f'field "timestamp": "{in_two_days}" is in the future'),
+        (3, 'field "timestamp": "2099-01-01T00:00:00Z" is in the future'),
+        (4, 'field "timestamp": "1989-12-31 23:59:59" is before 1990'),
+        (5, 'field "timestamp": "1970-01-01 00:00:00" is before 1990'),
+        (6, 'field "timestamp": "9999-12-31T23:59:59-01:00" is in the future'),
+        (7, 'field "timestamp": "0001-01-01T00:00:00+01:00" is before 1990'),
+    ]
+    assert [row.observed_at for row in good[:2]] == [utc(in_twelve_hours), utc("1990-01-01")]
+
+
+@pytest.mark.parametrize(
+    ("hostname", "reason"),
+    [
+        ("-1", "is not a host name: its labels must be"),
+        ("-bad.example", "is not a host name: its labels must be"),
+        ("bad-.example", "is not a host name: its labels must be"),
+        ("a." + "b" * 64 + ".example", "is not a host name: its labels must be"),
+        ("999.1.1.1", "is not an IP address, and not a host name either: its last label is all"),
+        ("0x7f.1", "is not an IP address, and not a host name either: its last label is all"),
+        (("a" * 63 + ".") * 4 + "example", "is too long for a host name (over 253 characters)"),
+    ],
+)
+def test_host_names_follow_ldh_rules(
+    samples_dir: Path, tmp_path: Path, hostname: str, reason: str
+) -> None:
+    path = rewrite(
+        samples_dir / "shadowserver/scan_ntp.csv",
+        tmp_path / "scan_ntp.csv",
+        {1: {"hostname": hostname}},
+    )
+    (rejection,) = parsed(path)[1]
+    assert rejection.line == 2
+    assert rejection.reason.startswith('field "hostname": "')
+    assert reason in rejection.reason
+
+
+def test_host_names_with_underscores_and_idna_labels_are_kept(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters
+    path = rewrite(
+        samples_dir / "shadowserver/scan_ntp.csv",
+        tmp_path / "scan_ntp.csv",
+        {
+            1: {"hostname": "_dmarc.Example.com"},
+            2: {"hostname": "xn--bcher-kva.example."},
+            3: {"hostname": longest},
+        },
+    )
+    good, bad = parsed(path)
+    assert bad == []
+    assert [row.hostname for row in good] == [
+        "_dmarc.example.com",
+        "xn--bcher-kva.example",
+        longest,
+    ]
+
+
+def test_url_reasons_name_the_actual_fault(tmp_path: Path) -> None:
+    path = generic(
+        tmp_path,
+        "2024-05-01 10:00:00,,,http://200.7.84.54:99999/x,",
+        "2024-05-01 10:00:00,,,http://host.example:8o8o/x,",
+        "2024-05-01 10:00:00,,,http://[::1/x,",
+        "2024-05-01 10:00:00,,,/just/a/path,",
+    )
+    assert [r.reason for r in parsed(path)[1]] == [
+        'field "source.url": "http://200.7.84.54:99999/x" has a port out of range (0 to 65535)',
+        'field "source.url": "http://host.example:8o8o/x" has a port that is not a number',
+        'field "source.url": "http://[::1/x" is not a valid URL',
+        'field "source.url": "/just/a/path" is not a URL with a host',
+    ]
+
+
+def test_all_blank_row_is_rejected_as_empty(samples_dir: Path, tmp_path: Path) -> None:
+    lines = (samples_dir / "shadowserver/scan_dns.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = "," * 16  # as many fields as the header, all blank
+    lines[2] = '"", ,,'  # fewer fields, all blank
+    path = tmp_path / "scan_dns.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    good, bad = parsed(path)
+    assert [(r.line, r.reason) for r in bad] == [
+        (2, "row is empty: every field is blank"),
+        (3, "row is empty: every field is blank"),
+    ]
+    assert len(good) == 98
+
+
+def test_empty_file_message_names_the_file_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"")
+    with pytest.raises(UnknownLayout) as caught:
+        parse_file(path)
+    assert str(caught.value).count("x.csv") == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("utf-16", "the file looks like UTF-16; save it as UTF-8"),
+        ("utf-16-be", "the file looks like UTF-16; save it as UTF-8"),
+        ("utf-16-le-no-bom", "the file looks like UTF-16; save it as UTF-8"),
+        ("gzip", "the file is gzip-compressed; decompress it first"),
+        ("semicolons", "the file uses ';' as separator; csirtnet reads ',' separated files"),
+        ("binary", "the file is not text (it holds NUL bytes)"),
+    ],
+)
+def test_files_that_are_not_comma_separated_utf8_say_what_they_are(
+    samples_dir: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    text = (samples_dir / "shadowserver/scan_ntp.csv").read_text(encoding="utf-8")
+    data = {
+        "utf-16": lambda: text.encode("utf-16"),
+        "utf-16-be": lambda: b"\xfe\xff" + text.encode("utf-16-be"),
+        "utf-16-le-no-bom": lambda: text.encode("utf-16-le"),
+        "gzip": lambda: gzip.compress(text.encode("utf-8")),
+        "semicolons": lambda: text.replace(",", ";").encode("utf-8"),
+        "binary": lambda: bytes(range(256)) * 4 + b"\x00" * 1024,
+    }[content]()
+    path = tmp_path / "scan_ntp.csv"
+    path.write_bytes(data)
+    with pytest.raises(UnknownLayout, match=re.escape(f"scan_ntp.csv: {message}")):
+        parse_file(path)
+    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)[:1000]
+    with pytest.raises(UnknownLayout, match=re.escape(message)):
+        detect_format(path, first_lines=lines)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# RFC 1123 LDH labels of 1-63 characters, not starting or ending with "-"; "_" is
+# allowed anywhere because real DNS names carry it (_dmarc, SRV owners, hosting panels).
+# The possessive {0,62}+ and the look-behind avoid backtracking (a hot path of ingest).
+_LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}+(?<!-)"
+HOSTNAME_RE = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")  # lower-case ASCII (punycode) names
+MAX_HOSTNAME = 253  # characters of a host name in text form, without the root dot
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (Unicode category Cc)
 
 
 def printable(text: str) -> str:

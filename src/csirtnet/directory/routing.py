@@ -19,7 +19,6 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import radix
@@ -387,36 +386,6 @@ class RoutingTable:
                     owner = owner_of(hostname)
                     if owner is not None:
                         org[i], rule[i] = owner, _DOMAIN
-
-
-def parse_route_value(value: str) -> dict[str, object]:
-    """
-    Turn an operator's value into lookup arguments: an IP address, an ASN ("AS64496" or
-    "64496"), a URL (its host) or a domain name (IDNA to punycode).
-
-    Raises:
-        ValueError: the value is none of these.
-    """
-    text = value.strip()
-    if text.upper().startswith("AS") and text[2:].isdigit() or text.isdigit():
-        asn = int(text.upper().removeprefix("AS"))
-        if not 1 <= asn <= 4294967295:
-            raise ValueError(f"{value!r}: an ASN is between 1 and 4294967295")
-        return {"asn": asn}
-    host = urlsplit(text).hostname if "://" in text else text
-    if not host:
-        raise ValueError(f"{value!r} is not an IP address, an ASN, a URL or a domain")
-    try:
-        return {"ip": str(ipaddress.ip_address(host.strip("[]")))}
-    except ValueError:
-        pass
-    try:
-        name = host.rstrip(".").lower().encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"{value!r} is not a valid domain name") from exc
-    if not name or " " in name:
-        raise ValueError(f"{value!r} is not an IP address, an ASN, a URL or a domain")
-    return {"hostname": name}
 
 
 def state_name(country: str | None) -> str:

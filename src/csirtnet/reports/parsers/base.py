@@ -2,9 +2,10 @@
 
 Files are UTF-8 (a byte order mark is dropped, undecodable bytes become U+FFFD),
 with LF or CRLF line ends, separated by ","; UTF-16, gzip-compressed, binary and
-";"-separated files are recognized and refused with a message saying so. Lines before the header may be blank or "#" comments; the
-header is the first other line, or the last comment before it when that comment
-names the columns (URLhaus, MalwareBazaar and SSLBL write "# id,dateadded,...").
+";"-separated files are recognized and refused with a message saying so. Lines
+before the header may be blank or "#" comments; the header is the first other line,
+or the last comment before it when that comment names the columns (URLhaus,
+MalwareBazaar and SSLBL write "# id,dateadded,...").
 """
 
 from __future__ import annotations
@@ -183,9 +184,10 @@ def _name(path: Path) -> str:
 def _refuse_non_text(head: bytes | str, path: Path) -> None:
     """Refuse a file whose start (`head`: bytes, or lines the caller read) is not UTF-8 text.
 
-    gzip is told by its magic number (U+FFFD stands for the undecodable 0x8B in text);
-    UTF-16 by its byte order mark or by NUL bytes on every other position (ASCII text in
-    UTF-16); a start that is a quarter NUL bytes otherwise is binary.
+    gzip is told by its magic number, UTF-16 by its byte order mark or by NUL bytes on
+    every other position (ASCII text in UTF-16); a start that is a quarter NUL bytes
+    otherwise is binary. Lines read by a caller are those bytes decoded as UTF-8 (U+FFFD
+    for undecodable bytes) or Latin-1.
 
     Raises:
         UnknownLayout: the file is gzip-compressed, UTF-16 or binary.
@@ -195,13 +197,13 @@ def _refuse_non_text(head: bytes | str, path: Path) -> None:
         even, odd = head[0::2].count(0), head[1::2].count(0)
     else:
         is_gzip = head[:2] in ("\x1f\x8b", "\x1f\ufffd")
-        is_bom = head[:2] == "\ufffd\ufffd"
+        is_bom = head[:2] in ("\ufffd\ufffd", "\xff\xfe", "\xfe\xff")  # as UTF-8 or Latin-1
         even, odd = head[0::2].count("\x00"), head[1::2].count("\x00")
     if is_gzip:
         raise UnknownLayout(
             _("%(file)s: the file is gzip-compressed; decompress it first") % {"file": _name(path)}
         )
-    if not is_bom and (even + odd) * 4 < len(head):
+    if not head or (not is_bom and (even + odd) * 4 < len(head)):
         return
     if is_bom or min(even, odd) * 10 <= max(even, odd):
         raise UnknownLayout(

@@ -17,15 +17,11 @@ import idna
 from django.conf import settings
 from django.utils.translation import gettext
 
-from csirtnet.core.text import printable
+from csirtnet.core.text import CONTROL_RE, HOSTNAME_RE, MAX_HOSTNAME, printable
 
 MAX_SHOWN = 80  # characters of an offending value quoted in a reason
-# RFC 1123 LDH labels of 1-63 characters, not starting or ending with "-"; "_" is
-# allowed anywhere because real DNS names carry it (_dmarc, SRV owners, hosting panels).
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-HOSTNAME_RE = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
-MAX_HOSTNAME = 253  # characters of a host name in text form, without the root dot
-CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (Unicode category Cc)
+EARLIEST_TIME = datetime.min.replace(tzinfo=UTC)  # bounds of `datetime`, aware
+LATEST_TIME = datetime.max.replace(tzinfo=UTC)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # an event time before this is a wrong clock
 FUTURE_SLACK = timedelta(days=1)  # an event time later than now plus this is a wrong clock
 _IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"  # ::ffff:0:0/96 (RFC 4291 section 2.5.5.2)
@@ -85,7 +81,7 @@ def to_datetime(value: str) -> datetime | None:
         try:
             return moment.astimezone(UTC)
         except OverflowError:
-            return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
+            return LATEST_TIME if moment.year > 1 else EARLIEST_TIME
     try:  # ten times faster than moment.replace(tzinfo=UTC); gives the same UTC object
         aware = datetime.fromisoformat(value + "+00:00")
     except ValueError:
@@ -106,8 +102,8 @@ def parse_datetime(value: str, column: str) -> datetime:
     return moment
 
 
-def check_time(moment: datetime, value: str, column: str, latest: datetime) -> datetime:
-    """Return `moment` (aware) when it is plausible: from `EARLIEST` to `latest` inclusive.
+def check_time(moment: datetime, value: str, column: str, latest: datetime) -> None:
+    """Refuse an implausible event time: `moment` (aware) must be from `EARLIEST` to `latest`.
 
     `latest` is the time of parsing plus `FUTURE_SLACK`; `value` is the text read.
 
@@ -118,7 +114,6 @@ def check_time(moment: datetime, value: str, column: str, latest: datetime) -> d
         raise FieldError(column, value, _('field "%(field)s": "%(value)s" is in the future'))
     if moment < EARLIEST:
         raise FieldError(column, value, _('field "%(field)s": "%(value)s" is before 1990'))
-    return moment
 
 
 def check_controls(value: str, column: str) -> None:

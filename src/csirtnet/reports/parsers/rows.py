@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Protocol
 
-from csirtnet.core.text import printable
+from csirtnet.core.text import HOSTNAME_RE, MAX_HOSTNAME, printable
 from csirtnet.reports.parsers.fields import (
     ASN_MAX,
     EARLIEST,
     FUTURE_SLACK,
-    HOSTNAME_RE,
-    MAX_HOSTNAME,
     FieldError,
     _,
     check_controls,
