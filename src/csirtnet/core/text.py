@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
+
 # RFC 1123 LDH labels of 1-63 characters, not starting or ending with "-"; "_" is
 # allowed anywhere because real DNS names carry it (_dmarc, SRV owners, hosting panels).
 # The possessive {0,62}+ and the look-behind avoid backtracking (a hot path of ingest).
@@ -32,3 +34,21 @@ def printable(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def to_ascii_hostname(name: str) -> str | None:
+    """
+    Return a host name as lower-case IDNA A-labels (punycode): UTS 46 mapping with IDNA
+    2008 first, then IDNA 2003 for names 2008 refuses; None when neither can encode it.
+    ASCII names are only lower-cased (their syntax is checked with `HOSTNAME_RE`).
+    """
+    if name.isascii():
+        return name.lower()
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        pass
+    try:
+        return name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None

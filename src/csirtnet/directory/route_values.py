@@ -11,10 +11,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-import idna
 from django.utils.translation import gettext as _
 
-from csirtnet.core.text import CONTROL_RE, HOSTNAME_RE, MAX_HOSTNAME, printable
+from csirtnet.core.text import (
+    CONTROL_RE,
+    HOSTNAME_RE,
+    MAX_HOSTNAME,
+    printable,
+    to_ascii_hostname,
+)
 
 ASN_MAX = 4_294_967_295
 _ASN_RE = re.compile(r"(?:[aA][sS])?([0-9]+)")  # "AS64496", "as64496", "64496"
@@ -204,7 +209,7 @@ def _domain_name(host: str, shown: dict[str, str]) -> str:
         )
     if len(text) > MAX_HOSTNAME:
         raise ValueError(_('"%(value)s" is too long for a domain (over 253 characters)') % shown)
-    name = _punycode(text)
+    name = to_ascii_hostname(text)
     if name is not None and name.rpartition(".")[2].isdigit():
         raise ValueError(
             _(
@@ -223,17 +228,3 @@ def _domain_name(host: str, shown: dict[str, str]) -> str:
             % shown
         )
     return name
-
-
-def _punycode(name: str) -> str | None:
-    """Encode a domain name as IDNA A-labels (UTS 46, then IDNA 2003), None if impossible."""
-    if name.isascii():
-        return name.lower()
-    try:
-        return idna.encode(name, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        pass
-    try:
-        return name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None

@@ -13,11 +13,16 @@ import socket
 from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, urlsplit
 
-import idna
 from django.conf import settings
 from django.utils.translation import gettext
 
-from csirtnet.core.text import CONTROL_RE, HOSTNAME_RE, MAX_HOSTNAME, printable
+from csirtnet.core.text import (
+    CONTROL_RE,
+    HOSTNAME_RE,
+    MAX_HOSTNAME,
+    printable,
+    to_ascii_hostname,
+)
 
 MAX_SHOWN = 80  # characters of an offending value quoted in a reason
 EARLIEST_TIME = datetime.min.replace(tzinfo=UTC)  # bounds of `datetime`, aware
@@ -224,18 +229,6 @@ def parse_asn(value: str, column: str) -> int | None:
     )
 
 
-def _to_ascii_hostname(name: str) -> str | None:
-    """Encode a unicode host name as IDNA A-labels (UTS 46), falling back to IDNA 2003."""
-    try:
-        return idna.encode(name, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        pass
-    try:
-        return name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
-
-
 def split_host(value: str, column: str) -> tuple[str | None, str | None]:
     """Return (hostname, None) for a host name or (None, address) for an IP literal in `value`.
 
@@ -257,7 +250,7 @@ def split_host(value: str, column: str) -> tuple[str | None, str | None]:
     address = canonical_ip(text.strip("[]"))
     if address is not None:
         return None, address
-    name = text.lower() if text.isascii() else _to_ascii_hostname(text)
+    name = text.lower() if text.isascii() else to_ascii_hostname(text)
     if len(name or text) > MAX_HOSTNAME:
         raise FieldError(
             column,
