@@ -16,9 +16,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csirtnet.settings")
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["csirtnet", *args[1:]])
+    try:
+        execute_from_command_line(["csirtnet", *args[1:]])
+    except ImproperlyConfigured as exc:  # settings come from the environment
+        sys.stderr.write(f"csirtnet: {exc} See docs/configuration.md.\n")
+        raise SystemExit(2) from exc
 
 
 if __name__ == "__main__":

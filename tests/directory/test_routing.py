@@ -187,3 +187,15 @@ def test_junk_route_values_are_errors_not_domains(value, reason):
         parse_route_value(value)
     assert reason in str(caught.value)
     assert str(caught.value).isprintable()
+
+
+def test_national_contacts_speak_their_state_languages():
+    from csirtnet.directory.models import PointOfContact
+
+    languages = dict(
+        PointOfContact.objects.filter(
+            role="csirt_24_7", organization__state__isnull=False
+        ).values_list("organization__state__code", "languages")
+    )
+    assert (languages["US"], languages["JM"], languages["MX"]) == (["en"], ["en"], ["es", "en"])
+    assert (languages["BR"][0], languages["HT"][0]) == ("pt", "fr")

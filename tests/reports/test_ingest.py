@@ -277,3 +277,38 @@ def test_control_characters_of_a_hostile_file_never_reach_the_terminal(
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "\x07" not in err
+
+
+def test_a_reverse_dns_name_never_moves_an_event_away_from_its_address(
+    samples_dir, routing_table, tmp_path, directory
+):
+    # 75.74.78.113 is a US address; its PTR name ends in Brazil's ccTLD.
+    text = (samples_dir / "shadowserver" / "scan_http.csv").read_text()
+    path = tmp_path / "scan_http.csv"
+    path.write_text(text.replace("c-75-74-78-113.hsd1.fl.comcast.net", "attacker-ptr.example.br"))
+    ingest_file(path=path, table=routing_table)
+    event = Event.objects.select_related("organization").get(source_ip="75.74.78.113")
+    assert (event.organization.short_name, event.route_rule) == ("CISA", RouteRule.COUNTRY)
+
+
+def test_a_url_host_without_an_address_is_routed_by_its_domain(
+    samples_dir, routing_table, tmp_path, directory
+):
+    text = (samples_dir / "abusech" / "urlhaus_csv_recent_2026-03-09_first300.csv").read_text()
+    path = tmp_path / "urlhaus.csv"
+    path.write_text(text.replace("transfer.weepee.io", "transfer.weepee.com.mx"))
+    ingest_file(path=path, table=routing_table)
+    by_domain = Event.objects.filter(route_rule=RouteRule.DOMAIN, source_ip__isnull=True)
+    assert by_domain.count() == text.count("transfer.weepee.io/")
+    assert set(by_domain.values_list("organization__short_name", flat=True)) == {"CERT-MX"}
+
+
+def test_control_characters_in_a_malware_family_are_rejected(
+    samples_dir, routing_table, tmp_path, directory
+):
+    text = (samples_dir / "abusech" / "feodotracker_ipblocklist_2024-04-04.csv").read_text()
+    path = tmp_path / "feodo.csv"
+    path.write_text(text.replace('"Pikabot"', '"Pika\x07bot"', 1))
+    summary = ingest_file(path=path, table=routing_table)
+    assert (summary.events_stored_count, summary.rejected_count) == (27, 1)
+    assert "\\x07" in RejectedRow.objects.get().reason

@@ -332,3 +332,16 @@ def test_healthz_answers_without_login(client, db):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_inbox_pages_stop_at_the_newest_events_and_say_so(client, owner, monkeypatch):
+    monkeypatch.setattr("csirtnet.reports.views.MAX_INBOX_PAGES", 2)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for minute in range(120):
+        _event_of(owner, observed_at=start + timedelta(minutes=minute))
+    client = _signed_in(client, owner)
+    response = client.get(INBOX, {"page": 999})
+    assert response.context["page_obj"].paginator.num_pages == 2
+    assert response.context["page_obj"].number == 2
+    assert response.context["page_obj"][0].observed_at == start + timedelta(minutes=69)
+    assert b"The newest 100 events" in response.content

@@ -26,6 +26,18 @@ from csirtnet.directory.models import (
 )
 
 _RIR_BATCH = 5000
+# Languages of each national CSIRT's placeholder point of contact (BCP 47), by state:
+# English-speaking states first in English; Brazil in Portuguese, Haiti in French,
+# Suriname in Dutch, each then English; the rest Spanish, then English.
+_ENGLISH = {"AG", "BS", "BB", "BZ", "CA", "DM", "GD", "GY", "JM", "KN", "LC", "VC", "TT", "US"}
+_CONTACT_LANGUAGES = {"BR": ["pt", "en"], "HT": ["fr", "en"], "SR": ["nl", "en"]}
+
+
+def contact_languages(code: str) -> list[str]:
+    """Return the languages (BCP 47) of a state's national CSIRT contact, most used first."""
+    if code in _ENGLISH:
+        return ["en"]
+    return _CONTACT_LANGUAGES.get(code, ["es", "en"])
 
 
 @transaction.atomic
@@ -69,7 +81,7 @@ def load_directory() -> tuple[int, int]:
             role=ContactRole.CSIRT_24_7,
             defaults={
                 "email": f"incident@{code.lower()}.csirt.example",
-                "languages": ["es", "en"],
+                "languages": contact_languages(code),
             },
         )
     return len(data["states"]), len(data["states"]) + 1

@@ -109,10 +109,12 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         # Few indexes: each one slows the ingest of a million rows. The FK columns are
-        # covered by these composites (organization first, report first).
+        # covered by the composites (organization first, report first).
         indexes = [
             models.Index(fields=["organization", "observed_at"], name="event_org_observed"),
             models.Index(fields=["report", "organization"], name="event_report_org"),
+            # the secretariat's network-wide inbox, newest first
+            models.Index(fields=["observed_at", "id"], name="event_observed"),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from csirtnet.core.text import CONTROL_RE, printable
 from csirtnet.directory.models import Organization
 from csirtnet.directory.routing import BatchRoutes, RoutingTable
 from csirtnet.reports.models import Digest, Event, RejectedRow, Report
@@ -191,14 +192,25 @@ def _column_limits() -> tuple[tuple[str, int], ...]:
 
 
 def _too_long(row: ParsedRow) -> Rejection | None:
-    """Reject a row with a value longer than its column holds (PostgreSQL would fail)."""
+    """
+    Reject a row with a value longer than its column holds (PostgreSQL would fail) or
+    holding control characters (they would reach pages, CSV files and terminals).
+    """
     for name, limit in _column_limits():
         value = getattr(row, name)
-        if value is not None and len(value) > limit:
+        if value is None:
+            continue
+        if len(value) > limit:
             return Rejection(
                 line=row.line,
                 reason=gettext('field "%(field)s": longer than %(limit)d characters')
                 % {"field": name, "limit": limit},
+            )
+        if not value.isprintable() and CONTROL_RE.search(value):
+            return Rejection(
+                line=row.line,
+                reason=gettext('field "%(field)s": "%(value)s" contains control characters')
+                % {"field": name, "value": printable(value[:80])},
             )
     return None
 
@@ -345,10 +357,22 @@ def _insert_new_events(report: Report, params: list[_Params]) -> list[_Params]:
 
 
 def _route(parsed: list[ParsedRow], positions: list[int], table: RoutingTable) -> BatchRoutes:
+    """
+    Route rows by their subject. A row with an address is routed by the address (and its
+    ASN): its hostname is then the reverse-DNS name, which whoever runs the address
+    controls, so it must not move the event to another state's CSIRT. The domain rule
+    applies to rows whose subject is a name (a URL host, a domain).
+    """
+    addresses = [
+        parsed[i].source_ip or _network_address(parsed[i].source_network) for i in positions
+    ]
     return table.route_batch(
-        [parsed[i].source_ip or _network_address(parsed[i].source_network) for i in positions],
+        addresses,
         [parsed[i].asn for i in positions],
-        [parsed[i].hostname for i in positions],
+        [
+            None if address else parsed[i].hostname
+            for i, address in zip(positions, addresses, strict=True)
+        ],
     )
 
 
