@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 from csirtnet.core.csvsafe import escape_spreadsheet_cell
 from csirtnet.directory.models import ContactRole, Organization, PointOfContact
 from csirtnet.reports.models import Digest, DigestStatus, Event, Report
-from csirtnet.sharing.tlp import TLP
+from csirtnet.sharing.tlp import TLP, organization_mail_refusal, strictest
 
 logger = logging.getLogger(__name__)
 
@@ -142,22 +142,16 @@ def digest_label(digest: Digest) -> TLP:
     of the events it carries (a combination carries the strictest label of its parts).
     """
     events = _digest_events(digest).order_by()  # no ordering columns in the DISTINCT
-    labels = {digest.report.tlp, *events.values_list("tlp", flat=True).distinct()}
-    return max((TLP(label) for label in labels), key=lambda label: label.rank)
+    return strictest([digest.report.tlp, *events.values_list("tlp", flat=True).distinct()])
 
 
 def withheld_reason(*, label: TLP, organization: Organization) -> str:
     """
     Return why a digest labelled `label` must not be e-mailed to `organization`, or "".
 
-    TLP 2.0 as DESIGN.md applies it: TLP:RED never goes into digests (org-wide mail);
-    TLP:AMBER+STRICT never goes in a digest to a non-member.
+    The rule is TLP 2.0 as DESIGN.md applies it, in `sharing.tlp`.
     """
-    if label == TLP.RED:
-        return _("TLP:RED events are never sent in digests; they stay in the inbox.")
-    if label == TLP.AMBER_STRICT and not organization.is_member:
-        return _("TLP:AMBER+STRICT events are not sent in digests to non-members.")
-    return ""
+    return organization_mail_refusal(label, recipient_is_member=organization.is_member)
 
 
 def build_digest_message(digest: Digest) -> EmailMessage:

@@ -95,3 +95,15 @@ class ReportQuerySet(models.QuerySet):  # type: ignore[type-arg]
         return self.filter(
             models.Q(submitted_by_id=org) | models.Q(digests__organization_id=org)
         ).distinct()
+
+    def visible_whole_to(self, actor: Membership | None) -> ReportQuerySet:
+        """
+        Return the reports `actor` sees in full (every digest, every rejected row): those
+        its organization submitted, and all of them for the secretariat. An organization
+        that only received events sees the report with its own digest alone.
+        """
+        if actor is None:
+            return self.none()
+        if actor.organization.is_secretariat:
+            return self.all()
+        return self.filter(submitted_by_id=actor.organization_id)

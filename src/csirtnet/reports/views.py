@@ -82,7 +82,7 @@ def report_detail(request: HttpRequest, report_uuid: UUID) -> HttpResponse:
     report = get_object_or_404(reports, uuid=report_uuid)
     digests = report.digests.select_related("organization__state")
     context: dict[str, Any] = {"report": report, "digests": digests}
-    if _sees_whole_report(actor, report):
+    if Report.objects.visible_whole_to(actor).filter(pk=report.pk).exists():
         rejected = Paginator(report.rejected_rows.all(), REJECTED_ROWS_PER_PAGE)
         context["rejected_page"] = rejected.get_page(request.GET.get("page"))
         context["sees_whole_report"] = True
@@ -108,11 +108,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         "reports": _recent_reports(actor),
     }
     return render(request, "reports/overview.html", context)
-
-
-def _sees_whole_report(actor: Membership, report: Report) -> bool:
-    """Return True for the report's submitter and the secretariat (see ReportQuerySet)."""
-    return actor.is_secretariat or report.submitted_by_id == actor.organization_id
 
 
 def _raw_items(raw: Any) -> list[tuple[str, str]]:
