@@ -7,7 +7,7 @@ RIR data loaded when those commands exist), after `django.setup()`.
 >>> HOOK: `make_routing_table()` below is where csirtnet.directory.routing is
 wired in. It must return an object with
     lookup(value: str) -> Route                 (one address per call)
-    lookup_ipv4_batch(values: list[str]) -> BatchRoutes (parallel lists, one entry per address)
+    route_batch(values: list[str]) -> BatchRoutes (parallel lists, one entry per address)
 or raise RoutingNotAvailableError("why") while there is nothing to measure.
 
 Usage: python bench/routing_bench.py CSV [--per-call 200000] [--batch 1000000]
@@ -36,7 +36,7 @@ class RoutingNotAvailableError(Exception):
 class RoutingTableLike(Protocol):
     def lookup(self, value: str) -> Any: ...  # or lookup(*, ip: str)
 
-    def lookup_ipv4_batch(self, values: list[str]) -> Any: ...
+    def route_batch(self, values: list[str]) -> Any: ...
 
 
 def make_routing_table() -> RoutingTableLike:
@@ -90,10 +90,10 @@ def measure(
     best_batch = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        results = table.lookup_ipv4_batch(values)
+        results = table.route_batch(values)
         best_batch = min(best_batch, time.perf_counter() - started)
         if len(results) != len(values):
-            raise SystemExit(f"lookup_ipv4_batch returned {len(results)} for {len(values)}")
+            raise SystemExit(f"route_batch returned {len(results)} for {len(values)}")
     # Not timed: what the routes were, and whether both modes agree on a sample.
     rules = Counter(results.rules)
     check = values[:10_000]

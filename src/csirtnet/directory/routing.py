@@ -25,7 +25,6 @@ import radix
 
 from csirtnet.directory.models import (
     Constituency,
-    MemberState,
     Organization,
     RirKind,
     RirRecord,
@@ -308,10 +307,6 @@ class RoutingTable:
             )
         ]
 
-    def lookup_ipv4_batch(self, ips: Sequence[str]) -> BatchRoutes:
-        """Route a batch of IPv4 addresses only (no ASN or hostname); see `route_batch`."""
-        return self.route_batch(ips)
-
     def route_batch(
         self,
         ips: Sequence[str | None],
@@ -386,11 +381,3 @@ class RoutingTable:
                     owner = owner_of(hostname)
                     if owner is not None:
                         org[i], rule[i] = owner, _DOMAIN
-
-
-def state_name(country: str | None) -> str:
-    """Return the member state's name in the active language, or the code itself."""
-    if not country:
-        return "-"
-    state = MemberState.objects.filter(code=country).first()
-    return state.name if state else country

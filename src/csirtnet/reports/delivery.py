@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import OperationalError, transaction
 from django.db.models import Count, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -399,12 +399,7 @@ def _contact_language(contact: PointOfContact) -> str:
 
 def _inbox_url(report: Report) -> str:
     site = settings.CSIRTNET_SITE_URL.rstrip("/")
-    try:
-        path = reverse("reports:inbox")
-    except NoReverseMatch:
-        # The reports pages are not routed yet; this is the path "reports:inbox" will have.
-        path = "/reports/inbox/"
-    return f"{site}{path}?report={report.uuid}"
+    return f"{site}{reverse('reports:inbox')}?report={report.uuid}"
 
 
 def _one_line(text: str) -> str:

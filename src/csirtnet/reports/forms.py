@@ -8,27 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.directory.models import RouteRule
-from csirtnet.reports.models import Report
+from csirtnet.reports.models import RSIT_CLASSES, Report
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
     from csirtnet.reports.querysets import EventQuerySet
-
-# Classes of the Reference Security Incident Taxonomy (RSIT, the `taxonomy` of an event),
-# with the names shown to people.
-RSIT_CLASSES = {
-    "abusive-content": _("Abusive content"),
-    "malicious-code": _("Malicious code"),
-    "information-gathering": _("Information gathering"),
-    "intrusion-attempts": _("Intrusion attempts"),
-    "intrusions": _("Intrusions"),
-    "availability": _("Availability"),
-    "information-content-security": _("Information content security"),
-    "fraud": _("Fraud"),
-    "vulnerable": _("Vulnerable"),
-    "other": _("Other"),
-    "test": _("Test"),
-}
 
 
 class DateInput(forms.DateInput):

@@ -12,6 +12,22 @@ from csirtnet.directory.models import Organization, RouteRule
 from csirtnet.reports.querysets import EventQuerySet, ReportQuerySet
 from csirtnet.sharing.tlp import TLP
 
+# Top-level classes of the Reference Security Incident Taxonomy (RSIT), as `Event.taxonomy`
+# holds them, with their display names.
+RSIT_CLASSES = {
+    "abusive-content": _("Abusive content"),
+    "malicious-code": _("Malicious code"),
+    "information-gathering": _("Information gathering"),
+    "intrusion-attempts": _("Intrusion attempts"),
+    "intrusions": _("Intrusions"),
+    "availability": _("Availability"),
+    "information-content-security": _("Information content security"),
+    "fraud": _("Fraud"),
+    "vulnerable": _("Vulnerable"),
+    "other": _("Other"),
+    "test": _("Test"),
+}
+
 
 class RawRowField(models.JSONField):
     """

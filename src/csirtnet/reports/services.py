@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import os
 import time
@@ -125,7 +126,7 @@ def ingest_file(
         return summary
     table = table or RoutingTable.build()
     size = batch_rows or settings.CSIRTNET_INGEST_BATCH_ROWS
-    stream = _skip_committed(_chain(first, rows), report.last_line)
+    stream = _skip_committed(itertools.chain([first] if first else [], rows), report.last_line)
     is_postgres = connection.vendor == "postgresql"
     batches: Iterator[_Prepared] = (
         _prepare(batch, table, report, is_postgres) for batch in _chunks(stream, size)
@@ -174,7 +175,7 @@ def _prepare(
         else:
             parsed.append(row)
     keys = [content_key(r) for r in parsed]
-    routes = _route(parsed, list(range(len(parsed))), table)
+    routes = _route(parsed, table)
     return _Prepared(
         row_count=len(batch),
         last_line=max(r.line for r in batch),
@@ -259,14 +260,6 @@ def _in_subprocess(batches: Iterator[_Prepared], depth: int = 2) -> Iterator[_Pr
             child.terminate()
         child.join(timeout=5)
         queue.close()
-
-
-def _chain(
-    first: ParsedRow | Rejection | None, rest: Iterator[ParsedRow | Rejection]
-) -> Iterator[ParsedRow | Rejection]:
-    if first is not None:
-        yield first
-    yield from rest
 
 
 def _skip_committed(
@@ -356,22 +349,20 @@ def _insert_new_events(report: Report, params: list[_Params]) -> list[_Params]:
     return fresh
 
 
-def _route(parsed: list[ParsedRow], positions: list[int], table: RoutingTable) -> BatchRoutes:
+def _route(parsed: list[ParsedRow], table: RoutingTable) -> BatchRoutes:
     """
     Route rows by their subject. A row with an address is routed by the address (and its
     ASN): its hostname is then the reverse-DNS name, which whoever runs the address
     controls, so it must not move the event to another state's CSIRT. The domain rule
     applies to rows whose subject is a name (a URL host, a domain).
     """
-    addresses = [
-        parsed[i].source_ip or _network_address(parsed[i].source_network) for i in positions
-    ]
+    addresses = [row.source_ip or _network_address(row.source_network) for row in parsed]
     return table.route_batch(
         addresses,
-        [parsed[i].asn for i in positions],
+        [row.asn for row in parsed],
         [
-            None if address else parsed[i].hostname
-            for i, address in zip(positions, addresses, strict=True)
+            None if address else row.hostname
+            for row, address in zip(parsed, addresses, strict=True)
         ],
     )
 

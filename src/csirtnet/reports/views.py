@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from csirtnet.directory.models import MemberState, RouteRule
-from csirtnet.reports.forms import RSIT_CLASSES, EventFilterForm
-from csirtnet.reports.models import DigestStatus, Event, Report
+from csirtnet.reports.forms import EventFilterForm
+from csirtnet.reports.models import RSIT_CLASSES, DigestStatus, Event, Report
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
 from csirtnet.directory.route_values import parse_route_query
-from csirtnet.directory.routing import RoutingTable, state_name
+from csirtnet.directory.routing import RoutingTable
 
 
 class Command(BaseCommand):
@@ -35,8 +35,7 @@ class Command(BaseCommand):
             table = RoutingTable.build()
         except Organization.DoesNotExist as exc:
             raise CommandError(_("The directory has no secretariat: run load-directory.")) from exc
-        names = dict(Organization.objects.values_list("pk", "short_name"))
-        states = dict(Organization.objects.values_list("pk", "state__code"))
+        organizations = Organization.objects.select_related("state").in_bulk()
         failed_count = 0
         for value in options["values"]:
             try:
@@ -46,10 +45,10 @@ class Command(BaseCommand):
                 self.stderr.write(_("route: %(error)s") % {"error": exc})
                 continue
             route = table.lookup(ip=query.ip, asn=query.asn, hostname=query.hostname)
-            state = states.get(route.organization_id)
+            organization = organizations[route.organization_id]
+            state = organization.state.name if organization.state else "-"
             line = (
-                f"{printable(value)}\t{names[route.organization_id]}\t"
-                f"{state_name(state) if state else '-'}\t{route.rule.label}"
+                f"{printable(value)}\t{organization.short_name}\t{state}\t{route.rule.label}"
                 f"\tcountry={route.country or '-'}"
             )
             if query.network:
