@@ -49,8 +49,10 @@ demo: venv messages
 		--source abuse.ch $(SHARED)/data/samples/abusech/*.csv
 	@echo "== deliver digests (written to var/mail/)"; $(DEMO_ENV) $(BIN)/csirtnet worker --batch
 	@$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
-	@echo "== serving http://$(HOST):$(PORT)/ (Ctrl-C stops)"
-	@$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)
+	@echo "== platform signing key (var/gnupg)"; $(DEMO_ENV) $(BIN)/csirtnet create-signing-key
+	@echo "== serving http://$(HOST):$(PORT)/ with a worker for e-mail (Ctrl-C stops both)"
+	@$(DEMO_ENV) $(BIN)/csirtnet worker -v0 & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+		$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)
 
 # Run any csirtnet command against the demo database: make cli ARGS="route 200.7.84.1"
 cli: venv
@@ -71,6 +73,7 @@ lint: venv
 	$(TEST_ENV) $(BIN)/mypy src
 	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python -m django makemigrations --check --dry-run --settings=csirtnet.settings
+	$(TEST_ENV) $(BIN)/csirtnet export-openapi --check
 
 bench: venv
 	$(BIN)/python bench/run.py

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "csirtnet.accounts",
     "csirtnet.directory",
     "csirtnet.reports",
+    "csirtnet.incidents",
+    "csirtnet.api",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csirtnet.incidents.context_processors.incidents",
             ],
         },
     },
@@ -170,6 +173,17 @@ TASKS = {
 
 CSIRTNET_SITE_URL = env_str("CSIRTNET_SITE_URL", "http://127.0.0.1:8000")
 CSIRTNET_INGEST_BATCH_ROWS = env_int("CSIRTNET_INGEST_BATCH_ROWS", 20000, minimum=1)
+CSIRTNET_ATTACHMENT_MAX_BYTES = env_int(
+    "CSIRTNET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # request bodies other than file uploads
+
+# PGP for notification e-mail: the platform's keyring (its signing key and the
+# recipients' public keys); CSIRTNET_PGP_SIGNING_KEY picks the signing key's fingerprint.
+CSIRTNET_PGP_HOME = env_str("CSIRTNET_PGP_HOME", str(VAR_DIR / "gnupg"))
+CSIRTNET_PGP_SIGNING_KEY = env_str("CSIRTNET_PGP_SIGNING_KEY", "")
+CSIRTNET_PGP_PASSPHRASE = env_str("CSIRTNET_PGP_PASSPHRASE", "")
+CSIRTNET_GPG_BINARY = env_str("CSIRTNET_GPG_BINARY", "gpg")
 
 LOGGING = {
     "version": 1,

@@ -16,5 +16,8 @@ urlpatterns = [
     # The login page offers the language switcher too, so it must work signed out.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("reports/", include("csirtnet.reports.urls")),
+    path("incidents/", include("csirtnet.incidents.urls")),
+    path("account/", include("csirtnet.accounts.urls")),
+    path("api/", include("csirtnet.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,33 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser, live_server, settings) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """A fresh browser tab in English; cookies without the Secure flag for plain HTTP."""
+def new_page(browser, live_server, settings) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+    """
+    Open fresh browser tabs, each in its own context (its own cookies: one signed-in
+    user a tab) and language (`locale`, e.g. "es-ES"); cookies without the Secure flag
+    for plain HTTP. Every context is closed after the test.
+    """
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-US", viewport={"width": 1400, "height": 900}
-    )
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    contexts: list[Any] = []
+
+    def open_page(locale: str = "en-US") -> Any:
+        context = browser.new_context(
+            base_url=live_server.url, locale=locale, viewport={"width": 1400, "height": 900}
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> Any:  # type: ignore[no-untyped-def]
+    """A fresh browser tab in English."""
+    return new_page()
 
 
 @pytest.fixture

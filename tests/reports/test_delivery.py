@@ -333,7 +333,8 @@ def test_worker_batch_runs_the_queued_tasks_and_the_sweeper_and_prints_one_line(
     call_command("worker", "--batch", stdout=out)
 
     assert out.getvalue() == (
-        "worker: 2 digests sent, 0 failed, 0 without point of contact, 0 withheld by TLP\n"
+        "worker: 2 digests sent, 0 failed, 0 without point of contact, 0 withheld by TLP; "
+        "0 notifications sent, 0 failed, 0 without point of contact, 0 withheld by TLP\n"
     )
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [_contact("CERTuy").email, _contact("CERT-MX").email]

@@ -1,9 +1,12 @@
-"""Memberships: the acting identity (`actor`) of every request, service and task."""
+"""Memberships: the acting identity (`actor`) of every request, service and task; API tokens."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.directory.models import Organization
@@ -46,3 +49,38 @@ class Membership(models.Model):
     def is_secretariat(self) -> bool:
         """Return True when acting for the network secretariat."""
         return self.organization.is_secretariat
+
+
+class ApiToken(models.Model):
+    """
+    A personal token for the JSON API, sent as `Authorization: Bearer <token>` (RFC 6750).
+    Only the SHA-256 of the token is kept (`key_hash`, 64 hex digits) with its first
+    characters (`prefix`) to tell tokens apart; the plain token is shown once. A
+    read-only token may only read (GET, HEAD, OPTIONS). Times are aware UTC; a token with
+    `revoked_at` never authenticates again.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(_("SHA-256 of the token"), max_length=64, unique=True)
+    is_read_only = models.BooleanField(_("read-only"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        """Return True while the token has not been revoked."""
+        return self.revoked_at is None

@@ -1,19 +1,25 @@
-"""Verbs of accounts: the demo logins."""
+"""Verbs of accounts: the demo logins and the personal API tokens."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from csirtnet.accounts.models import Membership, Role
+from csirtnet.accounts.models import ApiToken, Membership, Role
 from csirtnet.directory.models import Organization
 
 # Username and organization (short name) of each demo login: national CSIRTs of states
@@ -117,3 +123,84 @@ def _secretariat_permissions() -> list[Permission]:
             | Q(content_type__app_label="auth", codename="view_user")
         )
     )
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+TOKEN_PREFIX = "cn_"  # noqa: S105 - a marker for secret scanners, not a secret
+TOKEN_BYTES = 32  # 256 bits from `secrets`: no brute force, so one unsalted SHA-256 suffices
+TOKEN_SHOWN_CHARS = 10  # of the token kept in clear (`ApiToken.prefix`) to tell tokens apart
+MAX_TOKEN_LENGTH = 200  # longer strings are not tokens; rejected before hashing
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # `last_used_at` is written at most this often
+
+
+def hash_token(plaintext: str) -> str:
+    """Return the SHA-256 of `plaintext` (UTF-8) as 64 lower-case hex digits."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, user: Any, name: str, read_only: bool) -> tuple[ApiToken, str]:
+    """
+    Make a personal API token for `user` and return it with its plain text, which is
+    shown once and never stored: the row keeps its SHA-256 and its first 10 characters.
+    The token is `cn_` followed by 43 URL-safe characters (256 random bits); a
+    `read_only` token may only read.
+
+    Raises:
+        PermissionDenied: `user` is not active.
+        ValidationError: `name` is empty or longer than 100 characters (`{"name": …}`).
+    """
+    if not user.is_active:
+        raise PermissionDenied
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": _("Give the token a name of 1 to 100 characters.")})
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=plaintext[:TOKEN_SHOWN_CHARS],
+        key_hash=hash_token(plaintext),
+        is_read_only=read_only,
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def revoke_api_token(*, user: Any, token: ApiToken) -> ApiToken:
+    """
+    Revoke `token` for good (revoking twice keeps the first time). Its owner may, and
+    so may a user with the `accounts.change_apitoken` permission (the admin).
+
+    Raises:
+        PermissionDenied: `user` is neither the owner nor allowed to change tokens.
+    """
+    if token.user_id != user.pk and not user.has_perm("accounts.change_apitoken"):
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def authenticate_token(plaintext: str) -> ApiToken | None:
+    """
+    Return the token whose plain text is `plaintext`, with its user loaded, or None when
+    it is unknown, revoked or its user is inactive. Records the use in `last_used_at`
+    (UTC), at most once a minute so that a busy client costs no write per request.
+    """
+    if not plaintext or len(plaintext) > MAX_TOKEN_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(plaintext), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

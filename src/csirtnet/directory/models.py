@@ -158,6 +158,12 @@ class PointOfContact(models.Model):
     pgp_fingerprint = models.CharField(
         _("PGP fingerprint"), max_length=40, blank=True, validators=[PGP_FINGERPRINT]
     )
+    pgp_public_key = models.TextField(
+        _("PGP public key"),
+        blank=True,
+        max_length=200000,
+        help_text=_("ASCII-armored OpenPGP public key; mail to this contact is encrypted to it."),
+    )
     languages = models.JSONField(
         _("languages"), default=list, blank=True, help_text=_("BCP 47 tags, e.g. es, en, pt-BR.")
     )

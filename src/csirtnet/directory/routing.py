@@ -16,12 +16,14 @@ import bisect
 import ipaddress
 import itertools
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import radix
+from django.db.models import Count, Max
 
 from csirtnet.directory.models import (
     Constituency,
@@ -381,3 +383,32 @@ class RoutingTable:
                     owner = owner_of(hostname)
                     if owner is not None:
                         org[i], rule[i] = owner, _DOMAIN
+
+
+_CACHE: dict[str, tuple[float, tuple[object, ...], RoutingTable]] = {}
+
+
+def shared_routing_table(*, max_age_seconds: float = 300.0) -> RoutingTable:
+    """
+    Return a routing table of this process, for interactive work (proposing the
+    affected states of an incident) where building one per request would cost a second.
+    It is rebuilt after `max_age_seconds`, and at once when the organizations or the
+    RIR data changed (two cheap aggregate queries tell). Batch jobs build their own with
+    `RoutingTable.build`.
+    """
+    version = (
+        tuple(Organization.objects.aggregate(count=Count("pk"), last=Max("pk")).values()),
+        tuple(RirRecord.objects.aggregate(count=Count("pk"), last=Max("pk")).values()),
+        tuple(Constituency.objects.aggregate(count=Count("pk"), last=Max("pk")).values()),
+    )
+    now = time.monotonic()
+    cached = _CACHE.get("table")
+    if cached is None or cached[1] != version or now - cached[0] > max_age_seconds:
+        cached = (now, version, RoutingTable.build())
+        _CACHE["table"] = cached
+    return cached[2]
+
+
+def forget_shared_routing_table() -> None:
+    """Drop the table `shared_routing_table` keeps (after the directory or RIR data change)."""
+    _CACHE.clear()

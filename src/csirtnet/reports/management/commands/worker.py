@@ -11,6 +11,7 @@ from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.signals import task_finished
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from csirtnet.incidents.delivery import deliver_pending_notifications
 from csirtnet.reports.delivery import DeliverySummary, deliver_pending_digests
 from csirtnet.reports.tasks import deliver_digest
 
@@ -21,8 +22,9 @@ class Command(DbWorkerCommand):
     """
     The django-tasks database worker (all options of `db_worker`). Without `--batch` it
     polls the queue until stopped. With `--batch` it runs every queued task, then delivers
-    the pending digests whose task was lost (`deliver_pending_digests`), prints one line
-    of digest counts and exits; an error status if any digest failed (it stays pending).
+    the pending digests and incident notifications whose task was lost
+    (`deliver_pending_digests`, `deliver_pending_notifications`), prints one line of
+    counts and exits; an error status if any failed.
     """
 
     help = (
@@ -36,8 +38,12 @@ class Command(DbWorkerCommand):
             return
         summary = self._run_queued(options)
         summary = summary.merge(deliver_pending_digests())
-        line = _("worker: %(summary)s") % {"summary": summary.describe()}
-        if summary.failed_count:
+        notifications = deliver_pending_notifications()
+        line = _("worker: %(summary)s; %(notifications)s") % {
+            "summary": summary.describe(),
+            "notifications": notifications.describe(),
+        }
+        if summary.failed_count or notifications.failed_count:
             raise CommandError(line)
         self.stdout.write(line)
 

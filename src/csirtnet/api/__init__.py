@@ -1,0 +1,1 @@
+"""The JSON API root: router, token authentication, OpenAPI metadata."""
