@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.smtp_sink import smtp_sink  # noqa: F401 (a fixture for every test module)
+
 REPO = Path(__file__).resolve().parents[1]
 
 

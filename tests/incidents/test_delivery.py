@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import io
 import smtplib
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import gnupg
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.utils import translation
@@ -33,63 +30,11 @@ from csirtnet.incidents.delivery import (
 from csirtnet.incidents.models import Notification, NotificationStatus
 from csirtnet.incidents.tasks import deliver_notification
 from tests.core.test_pgp import decrypt, gpg_home, make_key, public_key
+from tests.smtp_sink import free_port
 
 TITLE = "Servidor C2 en la red de un ministerio"
 DESCRIPTION = "Tráfico de mando y control desde 190.210.0.1 hacia equipos del ministerio."
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-class _Sink:
-    """aiosmtpd handler keeping every envelope; `refused` recipients, slow `delay_seconds`."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-        self.refused: set[str] = set()
-        self.delay_seconds = 0.0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refused:
-            return "550 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-            for envelope in self.envelopes
-        ]
-
-    def recipients(self) -> list[str]:
-        return sorted(address for envelope in self.envelopes for address in envelope.rcpt_tos)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    """A real SMTP server on 127.0.0.1 that Django's SMTP backend sends to."""
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture
@@ -359,7 +304,7 @@ def test_an_smtp_failure_keeps_the_notification_pending_and_the_sweeper_sends_it
     incident = _incident(owner)
     notification = incident.notifications.get()
     sink_port = settings.EMAIL_PORT
-    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    settings.EMAIL_PORT = free_port()  # nothing listens there
 
     with pytest.raises((OSError, smtplib.SMTPException)):
         deliver_notification.call(notification_id=notification.pk)

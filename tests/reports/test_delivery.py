@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import email
 import email.policy
 import io
 import smtplib
-import socket
 import threading
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connections
@@ -32,58 +29,9 @@ from csirtnet.reports.models import Digest, DigestStatus, Event
 from csirtnet.reports.tasks import deliver_digest
 from csirtnet.sharing.tlp import TLP
 from tests.reports.factories import DigestFactory, EventFactory, ReportFactory
+from tests.smtp_sink import free_port
 
 HYPERLINK = '=HYPERLINK("http://x")'
-
-
-class _Sink:
-    """aiosmtpd handler keeping every envelope; `refused` recipients, slow `delay_seconds`."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-        self.refused: set[str] = set()
-        self.delay_seconds = 0.0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refused:
-            return "550 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-            for envelope in self.envelopes
-        ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    """A real SMTP server on 127.0.0.1 that Django's SMTP backend sends to."""
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    yield sink
-    controller.stop()
 
 
 def _digest(short_name: str = "CERTuy", *, event_count: int = 2, report=None, **event_fields):
@@ -201,7 +149,7 @@ def test_an_smtp_failure_leaves_the_digest_pending_and_a_later_run_sends_it_once
 ):
     digest = _digest()
     sink_port = settings.EMAIL_PORT
-    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    settings.EMAIL_PORT = free_port()  # nothing listens there
 
     with pytest.raises((OSError, smtplib.SMTPException)):
         deliver_digest.call(digest_id=digest.pk)
@@ -349,7 +297,7 @@ def test_worker_batch_fails_when_a_digest_could_not_be_sent(
     _digest()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()
+    settings.EMAIL_PORT = free_port()
 
     with pytest.raises(CommandError, match="0 digests sent, 1 failed"):
         call_command("worker", "--batch", stdout=io.StringIO())

@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -179,6 +180,19 @@ class PointOfContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.get_role_display()}"
+
+    @property
+    def mail_language(self) -> str:
+        """
+        Return the language to write to this contact in: its first language (BCP 47,
+        primary subtag) that settings.LANGUAGES offers, else settings.LANGUAGE_CODE.
+        """
+        offered = {code for code, _name in settings.LANGUAGES}
+        for tag in self.languages or []:
+            primary = str(tag).split("-")[0].lower()
+            if primary in offered:
+                return primary
+        return str(settings.LANGUAGE_CODE)
 
 
 class Constituency(models.Model):

@@ -8,9 +8,7 @@ import smtplib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from csirtnet.core.outbox import DeliveryOutcome, OutboxSummary
 from csirtnet.core.pgp import PgpError, RecipientKeyError, encrypt_and_sign_mime
 from csirtnet.directory.models import ContactRole, PointOfContact, Sector
 from csirtnet.incidents.models import (
@@ -44,58 +43,22 @@ _ERROR_MAX_CHARS = 500  # Notification.error
 _BODY_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
 
 
-class DeliveryOutcome(StrEnum):
-    """What one delivery attempt of a notification did (the task's return value)."""
-
-    SENT = "sent"
-    FAILED = "failed"  # PGP refused (e.g. wrong fingerprint): marked failed, nothing sent
-    NO_CONTACT = "no_contact"
-    WITHHELD = "withheld"
-    SKIPPED = "skipped"  # not pending any more
-
-
 class NoPointOfContactError(Exception):
     """The notification has nowhere to go: no CSIRT 24/7 address, or no usable user e-mail."""
 
 
-@dataclass
-class NotificationSummary:
-    """Counts of notification outcomes of one run of the sweeper."""
+class NotificationSummary(OutboxSummary):
+    """Counts of notification outcomes of one run of the worker or the sweeper."""
 
-    sent_count: int = 0
-    failed_count: int = 0
-    no_contact_count: int = 0
-    withheld_count: int = 0
-    skipped_count: int = 0
-
-    def add(self, outcome: str) -> None:
-        """Count one `DeliveryOutcome` (given as its value)."""
-        field = {
-            DeliveryOutcome.SENT: "sent_count",
-            DeliveryOutcome.FAILED: "failed_count",
-            DeliveryOutcome.NO_CONTACT: "no_contact_count",
-            DeliveryOutcome.WITHHELD: "withheld_count",
-        }.get(DeliveryOutcome(outcome), "skipped_count")
-        setattr(self, field, getattr(self, field) + 1)
-
-    def describe(self, *, dry_run: bool = False) -> str:
-        """Return the counts as one line: '2 notifications sent, 0 failed, ...'."""
-        count = self.sent_count
+    def sent_phrase(self, count: int, *, dry_run: bool) -> str:
+        """Return "N notifications sent" (or "N notifications to send")."""
         if dry_run:
-            sent = ngettext(
+            phrase = ngettext(
                 "%(count)d notification to send", "%(count)d notifications to send", count
             )
         else:
-            sent = ngettext("%(count)d notification sent", "%(count)d notifications sent", count)
-        return _(
-            "%(sent)s, %(failed)d failed, %(no_contact)d without point of contact, "
-            "%(withheld)d withheld by TLP"
-        ) % {
-            "sent": sent % {"count": count},
-            "failed": self.failed_count,
-            "no_contact": self.no_contact_count,
-            "withheld": self.withheld_count,
-        }
+            phrase = ngettext("%(count)d notification sent", "%(count)d notifications sent", count)
+        return phrase % {"count": count}
 
 
 class PgpMimeEmail(EmailMessage):
@@ -181,7 +144,7 @@ def build_notification_message(notification: Notification) -> EmailMessage:
         organization_id=notification.organization_id, role=ContactRole.CSIRT_24_7
     ).first()
     address = _address(notification, contact)
-    language = _contact_language(contact)
+    language = contact.mail_language if contact else str(settings.LANGUAGE_CODE)
     headers = {
         "Message-ID": notification_message_id(notification),
         "Content-Language": language,
@@ -516,16 +479,6 @@ def _type_label(kind: str) -> str:
 
 def _incident_url(incident: Incident) -> str:
     return f"{settings.CSIRTNET_SITE_URL.rstrip('/')}/incidents/{incident.uuid}/"
-
-
-def _contact_language(contact: PointOfContact | None) -> str:
-    """Return the contact's first language in settings.LANGUAGES, else LANGUAGE_CODE."""
-    offered = {code for code, _name in settings.LANGUAGES}
-    for tag in (contact.languages if contact else None) or []:
-        primary = str(tag).split("-")[0].lower()
-        if primary in offered:
-            return primary
-    return str(settings.LANGUAGE_CODE)
 
 
 def _one_line(text: str) -> str:

@@ -12,9 +12,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import PurePath
 from typing import IO, Any
 
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from csirtnet.core.csvsafe import escape_spreadsheet_cell
+from csirtnet.core.outbox import DeliveryOutcome, OutboxSummary
 from csirtnet.directory.models import ContactRole, Organization, PointOfContact
 from csirtnet.reports.models import Digest, DigestStatus, Event, Report
 from csirtnet.sharing.tlp import TLP, organization_mail_refusal, strictest
@@ -58,55 +57,17 @@ _LOCK_POLL_SECONDS = 0.1
 _UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class DeliveryOutcome(StrEnum):
-    """What one delivery attempt of a digest did (the task's return value)."""
-
-    SENT = "sent"
-    NO_CONTACT = "no_contact"
-    WITHHELD = "withheld"
-    SKIPPED = "skipped"  # not pending any more, or its report is not complete
-
-
-@dataclass
-class DeliverySummary:
+class DeliverySummary(OutboxSummary):
     """Counts of digest outcomes of one run of the worker or the sweeper."""
 
-    sent_count: int = 0
-    failed_count: int = 0
-    no_contact_count: int = 0
-    withheld_count: int = 0
-    skipped_count: int = 0
-
-    def add(self, outcome: str) -> None:
-        """Count one `DeliveryOutcome` (given as its value)."""
-        field = {
-            DeliveryOutcome.SENT: "sent_count",
-            DeliveryOutcome.NO_CONTACT: "no_contact_count",
-            DeliveryOutcome.WITHHELD: "withheld_count",
-        }.get(DeliveryOutcome(outcome), "skipped_count")
-        setattr(self, field, getattr(self, field) + 1)
-
-    def merge(self, other: DeliverySummary) -> DeliverySummary:
-        """Return the sum of this summary and `other`."""
-        return DeliverySummary(
-            **{name: getattr(self, name) + getattr(other, name) for name in vars(self)}
-        )
-
-    def describe(self, *, dry_run: bool = False) -> str:
-        """Return the counts as one line: '12 digests sent, 0 failed, ...'."""
-        count = self.sent_count
+    def sent_phrase(self, count: int, *, dry_run: bool) -> str:
+        """Return "N digests sent" (or "N digests to send")."""
         if dry_run:
-            sent = ngettext("%(count)d digest to send", "%(count)d digests to send", count)
-        else:
-            sent = ngettext("%(count)d digest sent", "%(count)d digests sent", count)
-        return _(
-            "%(sent)s, %(failed)d failed, %(no_contact)d without point of contact, "
-            "%(withheld)d withheld by TLP"
-        ) % {
-            "sent": sent % {"count": count},
-            "failed": self.failed_count,
-            "no_contact": self.no_contact_count,
-            "withheld": self.withheld_count,
+            return ngettext("%(count)d digest to send", "%(count)d digests to send", count) % {
+                "count": count
+            }
+        return ngettext("%(count)d digest sent", "%(count)d digests sent", count) % {
+            "count": count
         }
 
 
@@ -177,7 +138,7 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     """
     report, organization = digest.report, digest.organization
     contact = PointOfContact.objects.get(organization=organization, role=ContactRole.CSIRT_24_7)
-    language = _contact_language(contact)
+    language = contact.mail_language
     events = _digest_events(digest)
     counts = list(
         events.values_list("report_type", "taxonomy", "type")
@@ -386,15 +347,6 @@ def _save(digest: Digest, **changes: Any) -> None:
 
 def _digest_events(digest: Digest) -> QuerySet[Event]:
     return Event.objects.filter(report_id=digest.report_id, organization_id=digest.organization_id)
-
-
-def _contact_language(contact: PointOfContact) -> str:
-    offered = {code for code, _name in settings.LANGUAGES}
-    for tag in contact.languages or []:
-        primary = str(tag).split("-")[0].lower()
-        if primary in offered:
-            return primary
-    return str(settings.LANGUAGE_CODE)
 
 
 def _inbox_url(report: Report) -> str:
