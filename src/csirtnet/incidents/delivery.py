@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from csirtnet.core.mail import Email, set_subject
 from csirtnet.core.outbox import DeliveryOutcome, OutboxSummary
 from csirtnet.core.pgp import PgpError, RecipientKeyError, encrypt_and_sign_mime
 from csirtnet.directory.models import ContactRole, PointOfContact, Sector
@@ -61,7 +62,7 @@ class NotificationSummary(OutboxSummary):
         return phrase % {"count": count}
 
 
-class PgpMimeEmail(EmailMessage):
+class PgpMimeEmail(Email):
     """
     An e-mail whose body is a prebuilt RFC 3156 `multipart/encrypted` entity; Django
     still writes the outer headers (Subject, From, To, Date, Message-ID and extras).
@@ -76,8 +77,9 @@ class PgpMimeEmail(EmailMessage):
         headers = super().message()
         outer = copy.deepcopy(self.encrypted)
         for name, value in headers.items():
-            if name.lower() not in _BODY_HEADERS:
+            if name.lower() not in _BODY_HEADERS | {"subject"}:
                 outer[name] = value
+        set_subject(outer, str(self.subject))
         return outer
 
 
@@ -162,7 +164,7 @@ def build_notification_message(notification: Notification) -> EmailMessage:
         if notification.user_id is None and contact and contact.pgp_public_key.strip():
             outer = f"{label.label} {incident.reference}: " + _("encrypted incident notification")
             return _encrypted(contact, address, subject, outer, body, headers)
-    return EmailMessage(
+    return Email(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,

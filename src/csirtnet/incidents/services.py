@@ -6,7 +6,6 @@ transaction with its timeline entries and outbox rows, and enqueues e-mail on co
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,15 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
-from csirtnet.directory.models import MemberState, Organization, Sector
+from csirtnet.directory.models import MemberState, Organization
 from csirtnet.directory.routing import shared_routing_table
 from csirtnet.incidents.exceptions import IllegalTransitionError
 from csirtnet.incidents.models import (
@@ -31,21 +29,28 @@ from csirtnet.incidents.models import (
     Attachment,
     EntryKind,
     Incident,
-    Notification,
     Observable,
     Participation,
-    ParticipationReason,
     ReferenceCounter,
-    Severity,
     Status,
     TimelineEntry,
 )
-from csirtnet.sharing.observables import detect, normalize, route_arguments
-from csirtnet.sharing.taxonomy import validate_rsit
+from csirtnet.incidents.participants import add_participants, queue_notifications
+from csirtnet.incidents.storage import attachment_path, store_file
+from csirtnet.incidents.timeline import record_entry
+from csirtnet.incidents.validation import (
+    MAX_OBSERVABLES,
+    ObservableInput,
+    active_people,
+    clean_fields,
+    event_observables,
+    member_states,
+    normalized_observables,
+)
+from csirtnet.sharing.observables import route_arguments
 from csirtnet.sharing.tlp import TLP, strictest
 
-ObservableInput = str | tuple[str, str]  # a value to detect, or (ObservableType, value)
-MAX_OBSERVABLES = 1000  # per request: a form or API call, not a bulk import
+__all__ = ["MAX_OBSERVABLES", "ObservableInput", "attachment_path"]  # re-exported for edges
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def propose_affected_states(observables: Sequence[ObservableInput]) -> list[Prop
     """
     table = shared_routing_table()
     values: dict[str, list[str]] = {}
-    for kind, value in _normalized(observables):
+    for kind, value in normalized_observables(observables):
         arguments = route_arguments(kind, value)
         if arguments is None:
             continue
@@ -153,17 +158,17 @@ def create_incident(
     """
     if actor is None:
         raise PermissionDenied
-    cleaned = _clean_fields(
+    cleaned = clean_fields(
         title=title, taxonomy_predicate=taxonomy_predicate, taxonomy_value=taxonomy_value,
         severity=severity, sectors=sectors, tlp=tlp, pap=pap, detected_at=detected_at,
         description=description,
     )  # fmt: skip
-    values = _normalized(observables)
+    values = normalized_observables(observables)
     if affected_states is None:
         codes = [p.state.code for p in propose_affected_states([(k, v) for k, v in values])]
     else:
         codes = list(affected_states)
-    states = _states(codes)
+    states = member_states(codes)
     now = timezone.now()
     incident = Incident.objects.create(
         reference=_next_reference(now.year),
@@ -173,14 +178,14 @@ def create_incident(
         reported_at=now,
         **cleaned,
     )
-    _entry(incident, actor, EntryKind.CREATED, new_value=incident.status)
+    record_entry(incident, actor, EntryKind.CREATED, new_value=incident.status)
     incident.affected_states.set(states)
     _add_observables(incident, actor, values)
-    incident.recipient_people.set(_people(named_people))
+    incident.recipient_people.set(active_people(named_people))
     if events:
         incident.events.set(events)
-    _add_participants(incident, actor, states=states, invited=invited)
-    _queue_notifications(incident)
+    add_participants(incident, actor, states=states, invited=invited)
+    queue_notifications(incident)
     return incident
 
 
@@ -204,14 +209,16 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
     simple = {key: value for key, value in changes.items() if key in _FIELDS}
     current = {key: getattr(incident, key) for key in _FIELDS}
-    cleaned = _clean_fields(**{**current, **simple})
+    cleaned = clean_fields(**{**current, **simple})
     for name, value in cleaned.items():
         old = getattr(incident, name)
         if old == value:
             continue
         setattr(incident, name, value)
         kind = EntryKind.LABEL if name in ("tlp", "pap") else EntryKind.EDITED
-        _entry(incident, actor, kind, text=name, old_value=_shown(old), new_value=_shown(value))
+        record_entry(
+            incident, actor, kind, text=name, old_value=_shown(old), new_value=_shown(value)
+        )
     if incident.tlp == TLP.RED and actor.user_id != incident.author_id:
         # whoever makes it RED is addressed by name, or would lose sight of it at once
         incident.recipient_people.add(actor.user)
@@ -220,12 +227,12 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     incident.save()
     states: list[MemberState] = []
     if changes.get("affected_states") is not None:
-        states = _states(changes["affected_states"])
+        states = member_states(changes["affected_states"])
         incident.affected_states.add(*states)
     if changes.get("named_people"):
-        incident.recipient_people.add(*_people(changes["named_people"]))
-    _add_participants(incident, actor, states=states, invited=changes.get("invited") or ())
-    _queue_notifications(incident)
+        incident.recipient_people.add(*active_people(changes["named_people"]))
+    add_participants(incident, actor, states=states, invited=changes.get("invited") or ())
+    queue_notifications(incident)
     return incident
 
 
@@ -258,7 +265,9 @@ def change_status(
     elif status == Status.IN_PROGRESS:
         incident.resolved_at = None
     incident.save(update_fields=["status", "resolved_at", "updated_at"])
-    _entry(incident, actor, EntryKind.STATUS, text=note[:20000], old_value=old, new_value=status)
+    record_entry(
+        incident, actor, EntryKind.STATUS, text=note[:20000], old_value=old, new_value=status
+    )
     return incident
 
 
@@ -276,7 +285,7 @@ def add_comment(*, actor: Membership, incident: Incident, text: str) -> Timeline
     text = text.strip()
     if not text or len(text) > 20000:
         raise ValidationError({"text": _("Write between 1 and 20,000 characters.")})
-    return _entry(incident, actor, EntryKind.COMMENT, text=text)
+    return record_entry(incident, actor, EntryKind.COMMENT, text=text)
 
 
 @transaction.atomic
@@ -306,7 +315,7 @@ def acknowledge(*, actor: Membership, incident: Incident) -> Participation:
     Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=now
     )
-    _entry(incident, actor, EntryKind.ACKNOWLEDGED, new_value=actor.organization.short_name)
+    record_entry(incident, actor, EntryKind.ACKNOWLEDGED, new_value=actor.organization.short_name)
     return participation
 
 
@@ -324,7 +333,7 @@ def add_observables(
     """
     if not can_contribute(actor, incident):
         raise PermissionDenied
-    return _add_observables(incident, actor, _normalized(observables))
+    return _add_observables(incident, actor, normalized_observables(observables))
 
 
 def add_attachment(
@@ -344,20 +353,15 @@ def add_attachment(
     clean_name = Path(name.replace("\\", "/")).name.strip()[:255]
     if not clean_name or any(ord(c) < 32 or ord(c) == 127 for c in clean_name):
         raise ValidationError({"file": _("The file needs a name without control characters.")})
-    path, digest, size = _store(content)
+    path, digest, size = store_file(content)
     content_type = mimetypes.guess_type(clean_name)[0] or "application/octet-stream"
     with transaction.atomic():
         attachment = Attachment.objects.create(
             incident=incident, name=clean_name, sha256=digest, size=size,
             content_type=content_type, uploaded_by=actor.user, organization=actor.organization,
         )  # fmt: skip
-        _entry(incident, actor, EntryKind.ATTACHMENT, text=clean_name, new_value=digest)
+        record_entry(incident, actor, EntryKind.ATTACHMENT, text=clean_name, new_value=digest)
     return attachment
-
-
-def attachment_path(attachment: Attachment) -> Path:
-    """Return where the bytes of `attachment` are stored."""
-    return _attachment_dir() / attachment.sha256[:2] / attachment.sha256
 
 
 @transaction.atomic
@@ -381,15 +385,15 @@ def escalate_events(
     ids = [event.pk for event in events]
     if Event.objects.visible_to(actor).filter(pk__in=ids).count() != len(set(ids)):
         raise PermissionDenied
-    values = _event_observables(events)
+    values = event_observables(events)
     if incident is None:
         fields.setdefault("tlp", strictest(event.tlp for event in events))
         return create_incident(actor=actor, observables=values, events=events, **fields)
     if not can_contribute(actor, incident):
         raise PermissionDenied
     incident.events.add(*events)
-    _add_observables(incident, actor, _normalized(values))
-    _entry(incident, actor, EntryKind.ESCALATED, text=str(len(ids)))
+    _add_observables(incident, actor, normalized_observables(values))
+    record_entry(incident, actor, EntryKind.ESCALATED, text=str(len(ids)))
     return incident
 
 
@@ -415,75 +419,6 @@ def _locked(incident: Incident) -> Incident:
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
-def _clean_fields(
-    *,
-    title: str,
-    taxonomy_predicate: str,
-    taxonomy_value: str,
-    severity: int,
-    sectors: Iterable[str],
-    tlp: str,
-    pap: str,
-    detected_at: datetime | None,
-    description: str,
-) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        errors["title"] = _("Write a title of 1 to 200 characters.")
-    if len(description or "") > 20000:
-        errors["description"] = _("Write at most 20,000 characters.")
-    try:
-        validate_rsit(taxonomy_predicate, taxonomy_value)
-    except ValueError as error:
-        errors["taxonomy"] = str(error)
-    if severity not in Severity.values:
-        errors["severity"] = _("Severity is a number from 1 to 5.")
-    sector_list = list(dict.fromkeys(sectors))
-    if any(sector not in Sector.values for sector in sector_list):
-        errors["sectors"] = _("Choose sectors from the list.")
-    if tlp not in TLP.values:
-        errors["tlp"] = _("Choose a TLP label.")
-    if pap not in PAP.values:
-        errors["pap"] = _("Choose a PAP label.")
-    if detected_at is not None and (
-        timezone.is_naive(detected_at) or detected_at > timezone.now()
-    ):
-        errors["detected_at"] = _("Give a time with its zone, not in the future.")
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "title": title, "description": (description or "").strip(),
-        "taxonomy_predicate": taxonomy_predicate, "taxonomy_value": taxonomy_value,
-        "severity": severity, "sectors": sector_list, "tlp": tlp, "pap": pap,
-        "detected_at": detected_at,
-    }  # fmt: skip
-
-
-def _normalized(observables: Sequence[ObservableInput]) -> list[tuple[str, str]]:
-    if len(observables) > MAX_OBSERVABLES:
-        raise ValidationError(
-            {
-                "observables": _("At most %(count)d observables at a time.")
-                % {"count": MAX_OBSERVABLES}
-            }
-        )
-    found: dict[tuple[str, str], None] = {}
-    errors: list[str] = []
-    for number, item in enumerate(observables, start=1):
-        try:
-            pair = detect(item) if isinstance(item, str) else (item[0], normalize(*item))
-        except ValueError as error:
-            errors.append(
-                _("Observable %(number)d: %(error)s") % {"number": number, "error": error}
-            )
-            continue
-        found[pair] = None
-    if errors:
-        raise ValidationError({"observables": errors})
-    return list(found)
-
-
 def _add_observables(
     incident: Incident, actor: Membership, values: list[tuple[str, str]]
 ) -> list[Observable]:
@@ -507,7 +442,7 @@ def _add_observables(
             )  # fmt: skip
         )
     created = Observable.objects.bulk_create(rows)
-    _entry(incident, actor, EntryKind.OBSERVABLE, text=str(len(created)))
+    record_entry(incident, actor, EntryKind.OBSERVABLE, text=str(len(created)))
     return created
 
 
@@ -520,32 +455,6 @@ def _state_code(organization_id: int, country: str | None) -> str | None:
     return org_state or country
 
 
-def _states(codes: Iterable[str]) -> list[MemberState]:
-    wanted = list(dict.fromkeys(codes))
-    states = list(MemberState.objects.filter(code__in=wanted))
-    unknown = set(wanted) - {state.code for state in states}
-    if unknown:
-        raise ValidationError(
-            {
-                "affected_states": _("Unknown state codes: %(codes)s")
-                % {"codes": ", ".join(sorted(unknown))[:200]}
-            }
-        )
-    return states
-
-
-def _people(people: Iterable[User]) -> list[User]:
-    chosen = list(people)
-    active = set(
-        Membership.objects.filter(
-            user__in=chosen, is_active=True, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
-    if any(person.pk not in active for person in chosen):
-        raise ValidationError({"named_people": _("Name only active members of the network.")})
-    return chosen
-
-
 def _set_lead(incident: Incident, actor: Membership, lead: Organization) -> None:
     allowed = {incident.owner_id} | set(
         incident.participations.values_list("organization_id", flat=True)
@@ -556,7 +465,7 @@ def _set_lead(incident: Incident, actor: Membership, lead: Organization) -> None
         )
     if lead.pk != incident.lead_organization_id:
         old = incident.lead_organization.short_name
-        _entry(
+        record_entry(
             incident,
             actor,
             EntryKind.EDITED,
@@ -565,84 +474,6 @@ def _set_lead(incident: Incident, actor: Membership, lead: Organization) -> None
             new_value=lead.short_name,
         )
         incident.lead_organization = lead
-
-
-def _add_participants(
-    incident: Incident,
-    actor: Membership,
-    *,
-    states: Iterable[MemberState],
-    invited: Iterable[Organization],
-) -> None:
-    wanted: dict[int, str] = {}
-    for csirt in Organization.objects.national_csirts().filter(state__in=list(states)):
-        wanted.setdefault(csirt.pk, ParticipationReason.AFFECTED_STATE)
-    for organization in invited:
-        wanted.setdefault(organization.pk, ParticipationReason.INVITED)
-    wanted.pop(incident.owner_id, None)
-    present = set(incident.participations.values_list("organization_id", flat=True))
-    for organization_id, reason in wanted.items():
-        if organization_id in present:
-            continue
-        participation = Participation.objects.create(
-            incident=incident, organization_id=organization_id, reason=reason
-        )
-        _entry(incident, actor, EntryKind.PARTICIPANT,
-               new_value=participation.organization.short_name)  # fmt: skip
-
-
-def _queue_notifications(incident: Incident) -> None:
-    """Write the missing outbox rows for the incident's audience; send after commit."""
-    targets: list[tuple[int, int | None]]
-    if incident.tlp == TLP.RED:
-        targets = [
-            (membership.organization_id, membership.user_id)
-            for membership in Membership.objects.filter(
-                user__in=incident.recipient_people.all(), is_active=True
-            )
-            .exclude(user_id=incident.author_id)
-            .order_by("user_id", "pk")
-        ]
-        targets = list({user: (org, user) for org, user in reversed(targets)}.values())
-    else:
-        targets = [
-            (org_id, None)
-            for org_id in incident.participations.values_list("organization_id", flat=True)
-        ]
-    created = []
-    for organization_id, user_id in targets:
-        try:
-            with transaction.atomic():
-                created.append(
-                    Notification.objects.create(
-                        incident=incident, organization_id=organization_id, user_id=user_id
-                    )
-                )
-        except IntegrityError:
-            continue  # already queued: each participant is told once
-    if created:
-        from csirtnet.incidents.tasks import deliver_notification
-
-        ids = [notification.pk for notification in created]
-        transaction.on_commit(
-            lambda: [deliver_notification.enqueue(notification_id=pk) for pk in ids],
-            robust=True,
-        )
-
-
-def _entry(
-    incident: Incident,
-    actor: Membership,
-    kind: str,
-    *,
-    text: str = "",
-    old_value: str = "",
-    new_value: str = "",
-) -> TimelineEntry:
-    return TimelineEntry.objects.create(
-        incident=incident, kind=kind, author=actor.user, organization=actor.organization,
-        text=text, old_value=old_value[:200], new_value=new_value[:200],
-    )  # fmt: skip
 
 
 def _shown(value: object) -> str:
@@ -665,58 +496,3 @@ def _next_reference(year: int) -> str:
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"INC-{year}-{counter.last:06d}"
-
-
-def _event_observables(events: Sequence[Any]) -> list[ObservableInput]:
-    values: list[ObservableInput] = []
-    hashes = {32: "md5", 40: "sha1", 64: "sha256"}
-    for event in events:
-        if event.source_ip:
-            values.append(str(event.source_ip))
-        if event.hostname and not event.source_ip:
-            values.append(("domain", event.hostname))
-        if event.url:
-            values.append(("url", event.url))
-        if event.asn:
-            values.append(("asn", str(event.asn)))
-        if event.file_hash and len(event.file_hash) in hashes:
-            values.append((hashes[len(event.file_hash)], event.file_hash))
-    valid: list[ObservableInput] = []
-    for item in values:  # a feed's odd value must not block the escalation of the rest
-        try:
-            detect(item) if isinstance(item, str) else normalize(*item)
-        except ValueError:
-            continue
-        valid.append(item)
-    return valid
-
-
-def _attachment_dir() -> Path:
-    return Path(settings.VAR_DIR) / "attachments"
-
-
-def _store(content: IO[bytes]) -> tuple[Path, str, int]:
-    limit = settings.CSIRTNET_ATTACHMENT_MAX_BYTES
-    directory = _attachment_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    temporary = directory / f".upload-{timezone.now().timestamp()}-{id(content)}"
-    with temporary.open("wb") as out:
-        while chunk := content.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                temporary.unlink(missing_ok=True)
-                raise ValidationError(
-                    {"file": _("Files are limited to %(size)d bytes.") % {"size": limit}}
-                )
-            digest.update(chunk)
-            out.write(chunk)
-    if size == 0:
-        temporary.unlink(missing_ok=True)
-        raise ValidationError({"file": _("The file is empty.")})
-    final = directory / digest.hexdigest()[:2] / digest.hexdigest()
-    final.parent.mkdir(exist_ok=True)
-    temporary.replace(final)
-    return final, digest.hexdigest(), size

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from csirtnet.core.csvsafe import escape_spreadsheet_cell
+from csirtnet.core.mail import Email
 from csirtnet.core.outbox import DeliveryOutcome, OutboxSummary
 from csirtnet.directory.models import ContactRole, Organization, PointOfContact
 from csirtnet.reports.models import Digest, DigestStatus, Event, Report
@@ -161,7 +162,7 @@ def build_digest_message(digest: Digest) -> EmailMessage:
             "file": _one_line(report.file_name),
         }
         body = _digest_body(digest, label, counts, event_count, attachment_name)
-    message = EmailMessage(
+    message = Email(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,

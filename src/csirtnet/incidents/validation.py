@@ -1,0 +1,141 @@
+"""Checks of incident input: fields, observables, states and people named; errors by field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from csirtnet.accounts.models import Membership
+from csirtnet.directory.models import MemberState, Sector
+from csirtnet.incidents.models import PAP, Severity
+from csirtnet.sharing.observables import detect, normalize
+from csirtnet.sharing.taxonomy import validate_rsit
+from csirtnet.sharing.tlp import TLP
+
+ObservableInput = str | tuple[str, str]  # a value to detect, or (ObservableType, value)
+MAX_OBSERVABLES = 1000  # per request: a form or API call, not a bulk import
+
+
+def clean_fields(
+    *,
+    title: str,
+    taxonomy_predicate: str,
+    taxonomy_value: str,
+    severity: int,
+    sectors: Iterable[str],
+    tlp: str,
+    pap: str,
+    detected_at: datetime | None,
+    description: str,
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        errors["title"] = _("Write a title of 1 to 200 characters.")
+    if len(description or "") > 20000:
+        errors["description"] = _("Write at most 20,000 characters.")
+    try:
+        validate_rsit(taxonomy_predicate, taxonomy_value)
+    except ValueError as error:
+        errors["taxonomy"] = str(error)
+    if severity not in Severity.values:
+        errors["severity"] = _("Severity is a number from 1 to 5.")
+    sector_list = list(dict.fromkeys(sectors))
+    if any(sector not in Sector.values for sector in sector_list):
+        errors["sectors"] = _("Choose sectors from the list.")
+    if tlp not in TLP.values:
+        errors["tlp"] = _("Choose a TLP label.")
+    if pap not in PAP.values:
+        errors["pap"] = _("Choose a PAP label.")
+    if detected_at is not None and (
+        timezone.is_naive(detected_at) or detected_at > timezone.now()
+    ):
+        errors["detected_at"] = _("Give a time with its zone, not in the future.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "title": title, "description": (description or "").strip(),
+        "taxonomy_predicate": taxonomy_predicate, "taxonomy_value": taxonomy_value,
+        "severity": severity, "sectors": sector_list, "tlp": tlp, "pap": pap,
+        "detected_at": detected_at,
+    }  # fmt: skip
+
+
+def normalized_observables(observables: Sequence[ObservableInput]) -> list[tuple[str, str]]:
+    if len(observables) > MAX_OBSERVABLES:
+        raise ValidationError(
+            {
+                "observables": _("At most %(count)d observables at a time.")
+                % {"count": MAX_OBSERVABLES}
+            }
+        )
+    found: dict[tuple[str, str], None] = {}
+    errors: list[str] = []
+    for number, item in enumerate(observables, start=1):
+        try:
+            pair = detect(item) if isinstance(item, str) else (item[0], normalize(*item))
+        except ValueError as error:
+            errors.append(
+                _("Observable %(number)d: %(error)s") % {"number": number, "error": error}
+            )
+            continue
+        found[pair] = None
+    if errors:
+        raise ValidationError({"observables": errors})
+    return list(found)
+
+
+def member_states(codes: Iterable[str]) -> list[MemberState]:
+    wanted = list(dict.fromkeys(codes))
+    states = list(MemberState.objects.filter(code__in=wanted))
+    unknown = set(wanted) - {state.code for state in states}
+    if unknown:
+        raise ValidationError(
+            {
+                "affected_states": _("Unknown state codes: %(codes)s")
+                % {"codes": ", ".join(sorted(unknown))[:200]}
+            }
+        )
+    return states
+
+
+def active_people(people: Iterable[User]) -> list[User]:
+    chosen = list(people)
+    active = set(
+        Membership.objects.filter(
+            user__in=chosen, is_active=True, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    if any(person.pk not in active for person in chosen):
+        raise ValidationError({"named_people": _("Name only active members of the network.")})
+    return chosen
+
+
+def event_observables(events: Sequence[Any]) -> list[ObservableInput]:
+    values: list[ObservableInput] = []
+    hashes = {32: "md5", 40: "sha1", 64: "sha256"}
+    for event in events:
+        if event.source_ip:
+            values.append(str(event.source_ip))
+        if event.hostname and not event.source_ip:
+            values.append(("domain", event.hostname))
+        if event.url:
+            values.append(("url", event.url))
+        if event.asn:
+            values.append(("asn", str(event.asn)))
+        if event.file_hash and len(event.file_hash) in hashes:
+            values.append((hashes[len(event.file_hash)], event.file_hash))
+    valid: list[ObservableInput] = []
+    for item in values:  # a feed's odd value must not block the escalation of the rest
+        try:
+            detect(item) if isinstance(item, str) else normalize(*item)
+        except ValueError:
+            continue
+        valid.append(item)
+    return valid
