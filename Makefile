@@ -50,6 +50,13 @@ demo: venv messages
 	@echo "== deliver digests (written to var/mail/)"; $(DEMO_ENV) $(BIN)/csirtnet worker --batch
 	@$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
 	@echo "== platform signing key (var/gnupg)"; $(DEMO_ENV) $(BIN)/csirtnet create-signing-key
+	@echo "== a demo PGP key for CERT.br's contact (secret key in var/demo-gnupg)"
+	@if [ ! -s var/demo-certbr.asc ]; then mkdir -p var/demo-gnupg && chmod 700 var/demo-gnupg && \
+		gpg --homedir var/demo-gnupg --batch --quiet --pinentry-mode loopback --passphrase '' \
+			--quick-gen-key 'CERT.br demo <certbr-demo@csirtnet.example>' future-default default never && \
+		gpg --homedir var/demo-gnupg --armor --export > var/demo-certbr.asc && \
+		gpgconf --homedir var/demo-gnupg --kill all; fi
+	@$(DEMO_ENV) $(BIN)/csirtnet set-contact-key CERT.br var/demo-certbr.asc
 	@echo "== serving http://$(HOST):$(PORT)/ with a worker for e-mail (Ctrl-C stops both)"
 	@$(DEMO_ENV) $(BIN)/csirtnet worker -v0 & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
 		$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)

@@ -7,6 +7,9 @@ import fcntl
 import io
 import logging
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.generator import BytesGenerator
@@ -175,6 +178,27 @@ def ensure_signing_key(
                 status=str(generated.status or ""),
             )
         return normalize_fingerprint(str(generated.fingerprint)), True
+
+
+def public_key_fingerprint(armored: str, *, gpg_binary: str = "gpg") -> str:
+    """
+    Return the fingerprint (40 upper-case hex digits) of the one OpenPGP public key in
+    `armored` (RFC 4880 ASCII armor), read in a throw-away keyring.
+
+    Raises:
+        RecipientKeyError: no key, several keys, or a secret key in the input.
+        PgpError: gpg cannot be run.
+    """
+    with tempfile.TemporaryDirectory(prefix="csirtnet-key-") as home:
+        gpg = _gpg(home, gpg_binary)
+        try:
+            return _import_recipient(gpg, armored, None)
+        finally:
+            gpgconf = shutil.which("gpgconf")
+            if gpgconf:  # stop an agent the import may have started in the throw-away home
+                subprocess.run(  # noqa: S603 (fixed arguments, no shell)
+                    [gpgconf, "--homedir", home, "--kill", "all"], check=False, capture_output=True
+                )
 
 
 def _gpg(home: str | os.PathLike[str], gpg_binary: str) -> Any:

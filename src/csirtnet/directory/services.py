@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from csirtnet.core.pgp import public_key_fingerprint
 from csirtnet.directory.models import (
     Constituency,
     ContactRole,
@@ -262,3 +263,24 @@ def rir_files(paths: list[Path]) -> list[Path]:
         else:
             raise ValidationError(_("%(path)s does not exist.") % {"path": path})
     return out
+
+
+@transaction.atomic
+def set_contact_key(
+    *, organization: Organization, role: str, armored_key: str, gpg_binary: str = "gpg"
+) -> PointOfContact:
+    """
+    Put an OpenPGP public key (RFC 4880 ASCII armor) on an organization's point of
+    contact, with its fingerprint; mail to that contact is then encrypted to it.
+
+    Raises:
+        PointOfContact.DoesNotExist: the organization has no contact of that role.
+        RecipientKeyError: the text holds no public key, several, or a secret key.
+        PgpError: gpg cannot be run.
+    """
+    contact = PointOfContact.objects.select_for_update().get(organization=organization, role=role)
+    contact.pgp_fingerprint = public_key_fingerprint(armored_key, gpg_binary=gpg_binary)
+    contact.pgp_public_key = armored_key.strip() + "\n"
+    contact.full_clean()
+    contact.save(update_fields=["pgp_fingerprint", "pgp_public_key"])
+    return contact
