@@ -30,8 +30,10 @@ def test_spanish_keeps_every_placeholder_of_its_english_source():
         strs = re.findall(r"^msgstr(?:\[\d\])? ((?:\".*\"\n?)+)", block, re.M)
         source = "".join(ids)
         for translated in strs:
-            if sorted(set(PLACEHOLDER.findall(source))) != sorted(
-                set(PLACEHOLDER.findall(translated))
-            ) and translated.strip() != '""':
+            if (
+                sorted(set(PLACEHOLDER.findall(source)))
+                != sorted(set(PLACEHOLDER.findall(translated)))
+                and translated.strip() != '""'
+            ):
                 mismatches.append(source[:80])
     assert mismatches == []
