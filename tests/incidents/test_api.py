@@ -569,3 +569,33 @@ def test_sector_values_of_the_api_are_the_directorys():
 
     schema = IncidentIn.model_json_schema()
     assert schema["$defs"]["Sector"]["enum"] == list(Sector.values)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/incidents", {**NEW_INCIDENT, "detected_at": "0001-01-01T00:00:00+14:00"}),
+        ("post", "/incidents", {**NEW_INCIDENT, "title": "a\u0000b"}),
+        ("post", "/incidents", {**NEW_INCIDENT, "title": "a\u001b[31mb"}),
+        ("post", "/incidents", {**NEW_INCIDENT, "observables": ["\u0000"]}),
+        ("get", "/incidents", {"reported_after": "0001-01-01T00:00:00+14:00"}),
+        ("get", "/incidents", {"reported_before": "9999-12-31T23:59:59-14:00"}),
+        ("get", "/incidents", {"offset": "99999999999999999999999"}),
+        ("get", "/incidents", {"q": "\u0000"}),
+    ],
+)
+def test_out_of_range_times_nul_and_control_characters_answer_400(as_owner, method, path, payload):
+    response = as_owner.get(path, **payload) if method == "get" else as_owner.post(path, payload)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert "function-" not in body["detail"]
+    assert Incident.objects.count() == 0
+
+
+def test_named_people_only_on_red_incidents(as_owner, recipient):
+    response = as_owner.post(
+        "/incidents", {**NEW_INCIDENT, "tlp": "amber", "named_people": ["recipient"]}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("named_people:")

@@ -27,7 +27,7 @@ from csirtnet.incidents.delivery import (
     deliver_pending_notifications,
     send_notification,
 )
-from csirtnet.incidents.models import Notification, NotificationStatus
+from csirtnet.incidents.models import Incident, Notification, NotificationStatus
 from csirtnet.incidents.tasks import deliver_notification
 from tests.core.test_pgp import decrypt, gpg_home, make_key, public_key
 from tests.smtp_sink import free_port
@@ -115,10 +115,13 @@ def test_the_subject_opens_with_the_label_and_the_body_is_in_the_contacts_langua
     incident = _incident(
         owner,
         tlp="amber+strict",
-        title="C2\r\nBcc: victim@example.org",
+        title="C2",
         sectors=["energy"],
         observables=["190.210.0.1", "portal.gov.example.com.br"],
     )
+    # The services refuse control characters; a row written another way must not
+    # inject a header either.
+    Incident.objects.filter(pk=incident.pk).update(title="C2\r\nBcc: victim@example.org")
     notification = incident.notifications.get(organization__short_name="CERT.ar")
 
     assert send_notification(notification_id=notification.pk) == DeliveryOutcome.SENT

@@ -296,3 +296,64 @@ def test_escalated_events_become_observables_under_their_strictest_label(owner, 
     hidden = EventFactory(organization=outsider.organization)
     with pytest.raises(PermissionDenied):
         services.escalate_events(actor=owner, events=[hidden], incident=incident)
+
+
+def test_escalation_never_lowers_the_events_label(owner):
+    from tests.reports.factories import EventFactory
+
+    red = EventFactory(organization=owner.organization, source_ip=AR_ADDRESS, tlp=TLP.RED)
+    fields = {
+        "title": "Leak attempt", "taxonomy_predicate": "vulnerable",
+        "taxonomy_value": "vulnerable-system", "severity": 2,
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        services.escalate_events(actor=owner, events=[red], tlp=TLP.CLEAR, **fields)
+    assert "TLP:RED or stricter" in error.value.message_dict["tlp"][0]
+    green = report(owner, tlp=TLP.GREEN)
+    with pytest.raises(ValidationError) as error:
+        services.escalate_events(actor=owner, events=[red], incident=green)
+    assert list(error.value.message_dict) == ["incident"]
+    assert not green.events.exists()
+    amber_event = EventFactory(organization=owner.organization, tlp=TLP.AMBER)
+    with DUMMY_TASKS:
+        amber = services.escalate_events(actor=owner, events=[amber_event], **fields)
+    with pytest.raises(ValidationError):
+        services.update_incident(actor=owner, incident=amber, tlp=TLP.GREEN)
+    assert Incident.objects.get(pk=amber.pk).tlp == TLP.AMBER
+
+
+def test_people_are_named_only_on_red_incidents(owner, recipient):
+    with pytest.raises(ValidationError) as error:
+        report(owner, tlp=TLP.AMBER, named_people=[recipient.user])
+    assert list(error.value.message_dict) == ["named_people"]
+
+
+def test_control_characters_are_refused_in_titles_and_comments(owner):
+    with pytest.raises(ValidationError) as error:
+        report(owner, title="C2 \x1b[31m")
+    assert list(error.value.message_dict) == ["title"]
+    incident = report(owner, description="line one\nline two\ttabbed")
+    with pytest.raises(ValidationError):
+        services.add_comment(actor=owner, incident=incident, text="bell \x07")
+
+
+def test_withheld_notifications_are_queued_again_when_the_label_relaxes(owner, directory):
+    from csirtnet.directory.models import Organization
+    from csirtnet.incidents.models import NotificationStatus
+
+    observer = Organization.objects.create(
+        short_name="OBSERVER", name="Observer", kind="other", is_member=False,
+        state=Organization.objects.get(short_name="CERT-MX").state,
+    )  # fmt: skip
+    incident = report(owner, tlp=TLP.AMBER_STRICT, invited=[observer])
+    row = Notification.objects.get(incident=incident, organization=observer)
+    Notification.objects.filter(pk=row.pk).update(status=NotificationStatus.WITHHELD)
+    with DUMMY_TASKS:
+        services.update_incident(actor=owner, incident=incident, tlp=TLP.AMBER)
+    assert Notification.objects.get(pk=row.pk).status == NotificationStatus.PENDING
+
+
+def test_a_person_named_on_red_may_comment_without_a_participating_organization(owner, outsider):
+    incident = report(owner, tlp=TLP.RED, named_people=[outsider.user], affected_states=[])
+    services.add_comment(actor=outsider, incident=incident, text="seen")
+    assert incident.timeline.filter(kind=EntryKind.COMMENT).count() == 1

@@ -88,4 +88,5 @@ def test_route_arguments_follow_the_type():
     assert route_arguments("url", "http://ejemplo.com.ar/") == {"hostname": "ejemplo.com.ar"}
     assert route_arguments("email", "a@ejemplo.gob.mx") == {"hostname": "ejemplo.gob.mx"}
     assert route_arguments("asn", "64496") == {"asn": 64496}
+    assert route_arguments("ipv6", "::ffff:190.210.0.1") == {"ip": "190.210.0.1"}
     assert route_arguments("sha256", "e3" * 32) is None

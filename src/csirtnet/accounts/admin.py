@@ -22,6 +22,20 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     autocomplete_fields = ["user", "organization"]
     readonly_fields = ["created_at"]
 
+    # A membership decides what its user sees (the TLP rule acts for organizations), so
+    # only superusers change them: a staff user could otherwise join any organization.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Return True for superusers only."""
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Return True for superusers only."""
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Return True for superusers only."""
+        return bool(request.user.is_superuser)
+
 
 _COLUMNS = ("name", "user", "prefix", "is_read_only", "created_at", "last_used_at", "revoked_at")
 

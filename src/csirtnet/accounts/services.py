@@ -56,7 +56,7 @@ def demo_logins_path() -> Path:
 @transaction.atomic
 def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
     """
-    Create a handler login for eight national CSIRTs (US, CA, BR, AR, CL, MX, UY, PE) and
+    Create a handler login for six national CSIRTs (US, CA, BR, CL, MX, VE) and
     the staff login `secretariat` for CICTE, each with an active membership. Safe to run
     again: existing users keep their password unless `reset_passwords`. A new password
     comes from `secrets.token_urlsafe(12)`; it is stored hashed in the database and in
@@ -74,6 +74,7 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
             passwords[username] = secrets.token_urlsafe(12)
             user.set_password(passwords[username])
         user.is_staff = user.is_staff or organization.is_secretariat
+        user.email = user.email or f"{username}@demo.csirtnet.example"  # for TLP:RED mail
         user.save()
         if organization.is_secretariat:
             user.user_permissions.add(*_secretariat_permissions())

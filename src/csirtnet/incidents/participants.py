@@ -12,6 +12,7 @@ from csirtnet.incidents.models import (
     EntryKind,
     Incident,
     Notification,
+    NotificationStatus,
     Participation,
     ParticipationReason,
 )
@@ -43,8 +44,12 @@ def add_participants(
                new_value=participation.organization.short_name)  # fmt: skip
 
 
-def queue_notifications(incident: Incident) -> None:
-    """Write the missing outbox rows for the incident's audience; send after commit."""
+def queue_notifications(incident: Incident, *, retry_withheld: bool = False) -> None:
+    """
+    Write the missing outbox rows for the incident's audience and send them after
+    commit. With `retry_withheld` (the label changed), rows the TLP rule withheld are
+    queued again: the sender checks the rule anew and withholds them again if it must.
+    """
     targets: list[tuple[int, int | None]]
     if incident.tlp == TLP.RED:
         targets = [
@@ -72,6 +77,12 @@ def queue_notifications(incident: Incident) -> None:
                 )
         except IntegrityError:
             continue  # already queued: each participant is told once
+    if retry_withheld:
+        withheld = Notification.objects.filter(
+            incident=incident, status=NotificationStatus.WITHHELD
+        )
+        created.extend(withheld)
+        withheld.update(status=NotificationStatus.PENDING)
     if created:
         from csirtnet.incidents.tasks import deliver_notification
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q
 
 from csirtnet.sharing.observables import detect
-from csirtnet.sharing.tlp import SharedQuerySet
+from csirtnet.sharing.tlp import TLP, SharedQuerySet
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
@@ -59,15 +59,18 @@ class IncidentQuerySet(SharedQuerySet["Incident"]):
     def contributed_by(self, actor: Membership) -> IncidentQuerySet:
         """
         Return the incidents `actor` sees and may add to (comments, observables,
-        attachments, escalated events): its organization owns, leads or takes part.
+        attachments, escalated events): its organization owns, leads or takes part,
+        or, on a TLP:RED incident, the actor's user is addressed by name.
         """
         from csirtnet.incidents.models import Participation
 
         org = actor.organization_id
         participating = Participation.objects.filter(organization_id=org).values("incident")
-        return self.visible_to(actor).filter(
-            Q(owner_id=org) | Q(lead_organization_id=org) | Q(pk__in=participating)
+        named = Q(tlp=TLP.RED, recipient_people=actor.user_id)
+        mine = self.model._base_manager.filter(
+            Q(owner_id=org) | Q(lead_organization_id=org) | Q(pk__in=participating) | named
         )
+        return self.visible_to(actor).filter(pk__in=mine.values("pk"))
 
     def with_awaiting(self, actor: Membership) -> IncidentQuerySet:
         """Annotate `is_awaiting`: True where `actor`'s organization owes an acknowledgement."""

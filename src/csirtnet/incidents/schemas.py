@@ -7,12 +7,12 @@ username. Integer primary keys never leave the server.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, model_validator
 
 from csirtnet.directory.models import Sector
 from csirtnet.incidents.models import EntryKind, ParticipationReason, Status
@@ -57,7 +57,52 @@ def tlp_label(value: str) -> str:
     return str(TLP(value).label)
 
 
-class _In(Schema):
+def _in_utc(moment: datetime) -> datetime:
+    """Return `moment` in UTC; a time that falls outside years 1-9999 there is invalid."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once in UTC") from None
+
+
+# An RFC 3339 time with its zone, turned into UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+MAX_OFFSET = 1_000_000_000
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("text cannot hold NUL characters")
+    return text
+
+
+SearchText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_without_nul)
+]
+
+
+class _Text(Schema):
+    """An input shape whose text holds no NUL character (no database stores one)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text cannot hold NUL characters")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+class _In(_Text):
     """An input shape: a field it does not know is an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
@@ -205,7 +250,7 @@ class IncidentIn(_In):
     sectors: list[Sector] = Field(default_factory=list, max_length=20)
     tlp: TlpIn = "amber"
     pap: PapIn = "amber"
-    detected_at: AwareDatetime | None = None
+    detected_at: UtcDatetime | None = None
     observables: list[ObservableValue] = Field(default_factory=list, max_length=MAX_OBSERVABLES)
     affected_states: list[StateCode] | None = Field(None, max_length=60)
     invited: list[ShortName] = Field(default_factory=list, max_length=60)
@@ -228,14 +273,14 @@ class IncidentPatch(_In):
     sectors: list[Sector] = Field(_LEFT_OUT, max_length=20)
     tlp: TlpIn = _LEFT_OUT
     pap: PapIn = _LEFT_OUT
-    detected_at: AwareDatetime | None = None
+    detected_at: UtcDatetime | None = None
     affected_states: list[StateCode] = Field(_LEFT_OUT, max_length=60)
     invited: list[ShortName] = Field(_LEFT_OUT, max_length=60)
     named_people: list[Username] = Field(_LEFT_OUT, max_length=100)
     lead_organization: ShortName = _LEFT_OUT
 
 
-class IncidentFilters(Schema):
+class IncidentFilters(_Text):
     """
     Filters of the incident list, all optional and combined with AND. `rsit` is a class
     ("malicious-code") or a class and type ("malicious-code:c2-server"); `q` searches
@@ -249,18 +294,18 @@ class IncidentFilters(Schema):
     affected_state: StateCode | None = None
     sector: Sector | None = None
     rsit: str | None = Field(None, max_length=129, pattern=r"^[a-z0-9-]+(:[a-z0-9-]+)?$")
-    q: str | None = Field(None, min_length=1, max_length=200)
-    reported_after: AwareDatetime | None = None
-    reported_before: AwareDatetime | None = None
+    q: SearchText | None = None
+    reported_after: UtcDatetime | None = None
+    reported_before: UtcDatetime | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-class PageQuery(Schema):
+class PageQuery(_Text):
     """A page of a list: `limit` 1-200 items (default 50) from `offset`."""
 
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class StatusIn(_In):

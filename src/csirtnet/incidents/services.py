@@ -44,6 +44,7 @@ from csirtnet.incidents.validation import (
     active_people,
     clean_fields,
     event_observables,
+    is_plain_text,
     member_states,
     normalized_observables,
 )
@@ -163,6 +164,9 @@ def create_incident(
         severity=severity, sectors=sectors, tlp=tlp, pap=pap, detected_at=detected_at,
         description=description,
     )  # fmt: skip
+    named = list(named_people)
+    if named and tlp != TLP.RED:
+        raise ValidationError({"named_people": _NAMED_ONLY_ON_RED()})
     values = normalized_observables(observables)
     if affected_states is None:
         codes = [p.state.code for p in propose_affected_states([(k, v) for k, v in values])]
@@ -181,7 +185,7 @@ def create_incident(
     record_entry(incident, actor, EntryKind.CREATED, new_value=incident.status)
     incident.affected_states.set(states)
     _add_observables(incident, actor, values)
-    incident.recipient_people.set(active_people(named_people))
+    incident.recipient_people.set(active_people(named))
     if events:
         incident.events.set(events)
     add_participants(incident, actor, states=states, invited=invited)
@@ -210,6 +214,12 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     simple = {key: value for key, value in changes.items() if key in _FIELDS}
     current = {key: getattr(incident, key) for key in _FIELDS}
     cleaned = clean_fields(**{**current, **simple})
+    floor = _label_floor(incident)
+    if floor is not None and TLP(cleaned["tlp"]).rank < floor.rank:
+        raise ValidationError({"tlp": _looser_than_events(floor)})
+    if changes.get("named_people") and cleaned["tlp"] != TLP.RED:
+        raise ValidationError({"named_people": _NAMED_ONLY_ON_RED()})
+    relabelled = cleaned["tlp"] != incident.tlp
     for name, value in cleaned.items():
         old = getattr(incident, name)
         if old == value:
@@ -232,7 +242,7 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     if changes.get("named_people"):
         incident.recipient_people.add(*active_people(changes["named_people"]))
     add_participants(incident, actor, states=states, invited=changes.get("invited") or ())
-    queue_notifications(incident)
+    queue_notifications(incident, retry_withheld=relabelled)
     return incident
 
 
@@ -285,6 +295,8 @@ def add_comment(*, actor: Membership, incident: Incident, text: str) -> Timeline
     text = text.strip()
     if not text or len(text) > 20000:
         raise ValidationError({"text": _("Write between 1 and 20,000 characters.")})
+    if not is_plain_text(text):
+        raise ValidationError({"text": _("The text cannot hold control characters.")})
     return record_entry(incident, actor, EntryKind.COMMENT, text=text)
 
 
@@ -386,11 +398,16 @@ def escalate_events(
     if Event.objects.visible_to(actor).filter(pk__in=ids).count() != len(set(ids)):
         raise PermissionDenied
     values = event_observables(events)
+    floor = strictest(event.tlp for event in events)
     if incident is None:
-        fields.setdefault("tlp", strictest(event.tlp for event in events))
+        fields.setdefault("tlp", floor)
+        if TLP(fields["tlp"]).rank < floor.rank if fields["tlp"] in TLP.values else False:
+            raise ValidationError({"tlp": _looser_than_events(floor)})
         return create_incident(actor=actor, observables=values, events=events, **fields)
     if not can_contribute(actor, incident):
         raise PermissionDenied
+    if incident.tlp_label.rank < floor.rank:
+        raise ValidationError({"incident": _looser_than_events(floor)})
     incident.events.add(*events)
     _add_observables(incident, actor, normalized_observables(values))
     record_entry(incident, actor, EntryKind.ESCALATED, text=str(len(ids)))
@@ -398,6 +415,24 @@ def escalate_events(
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def _NAMED_ONLY_ON_RED() -> str:  # noqa: N802 (a message, translated when raised)
+    return _("People are addressed by name only on TLP:RED incidents.")
+
+
+def _looser_than_events(floor: TLP) -> str:
+    return _(
+        "An incident holding these events must be labelled %(label)s or stricter: a "
+        "combination carries the strictest label of its parts."
+    ) % {"label": floor.label}
+
+
+def _label_floor(incident: Incident) -> TLP | None:
+    """Return the strictest label of the events in `incident`, or None without events."""
+    labels = list(incident.events.values_list("tlp", flat=True).distinct())
+    return strictest(labels) if labels else None
+
 
 _FIELDS = (
     "title", "description", "taxonomy_predicate", "taxonomy_value", "severity", "sectors",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
+from csirtnet.core.text import CONTROL_RE
 from csirtnet.directory.models import MemberState, Sector
 from csirtnet.incidents.models import PAP, Severity
 from csirtnet.sharing.observables import detect, normalize
@@ -38,8 +39,12 @@ def clean_fields(
     title = (title or "").strip()
     if not title or len(title) > 200:
         errors["title"] = _("Write a title of 1 to 200 characters.")
+    elif CONTROL_RE.search(title):
+        errors["title"] = _("The title cannot hold control characters.")
     if len(description or "") > 20000:
         errors["description"] = _("Write at most 20,000 characters.")
+    elif not is_plain_text(description or ""):
+        errors["description"] = _("The text cannot hold control characters.")
     try:
         validate_rsit(taxonomy_predicate, taxonomy_value)
     except ValueError as error:
@@ -53,9 +58,7 @@ def clean_fields(
         errors["tlp"] = _("Choose a TLP label.")
     if pap not in PAP.values:
         errors["pap"] = _("Choose a PAP label.")
-    if detected_at is not None and (
-        timezone.is_naive(detected_at) or detected_at > timezone.now()
-    ):
+    if detected_at is not None and not _is_past_aware(detected_at):
         errors["detected_at"] = _("Give a time with its zone, not in the future.")
     if errors:
         raise ValidationError(errors)
@@ -65,6 +68,20 @@ def clean_fields(
         "severity": severity, "sectors": sector_list, "tlp": tlp, "pap": pap,
         "detected_at": detected_at,
     }  # fmt: skip
+
+
+def is_plain_text(text: str) -> bool:
+    """Return True when `text` holds no control character but tab, line feed and return."""
+    return not CONTROL_RE.search(text.replace("\t", "").replace("\n", "").replace("\r", ""))
+
+
+def _is_past_aware(moment: datetime) -> bool:
+    if timezone.is_naive(moment):
+        return False
+    try:
+        return moment.astimezone(UTC) <= timezone.now()
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        return False
 
 
 def normalized_observables(observables: Sequence[ObservableInput]) -> list[tuple[str, str]]:

@@ -96,7 +96,10 @@ def route_arguments(kind: str, value: str) -> dict[str, object] | None:
     Return the `RoutingTable.lookup` arguments for a normalized observable, or None
     when its type says nothing about a place (hashes).
     """
-    if kind in (ObservableType.IPV4, ObservableType.IPV6):
+    if kind == ObservableType.IPV6:
+        mapped = ipaddress.IPv6Address(value).ipv4_mapped  # ::ffff:192.0.2.1 is an IPv4 host
+        return {"ip": str(mapped) if mapped else value}
+    if kind == ObservableType.IPV4:
         return {"ip": value}
     if kind == ObservableType.CIDR:
         return {"ip": str(ipaddress.ip_network(value).network_address)}
