@@ -131,11 +131,12 @@ class PersonChoiceField(forms.ModelMultipleChoiceField[Any]):
 
 
 class OrganizationChoiceField(forms.ModelMultipleChoiceField[Any]):
-    """Member organizations, shown with their state."""
+    """Organizations of the directory, members first; non-members are marked."""
 
     def label_from_instance(self, obj: Any) -> str:
-        """Return "SHORT - Name"."""
-        return f"{obj.short_name} - {obj.name}"
+        """Return "SHORT - Name", with "(not a member)" for a non-member."""
+        label = f"{obj.short_name} - {obj.name}"
+        return label if obj.is_member else f"{label} ({_('not a member')})"
 
 
 def _people() -> QuerySet[Any]:
@@ -249,8 +250,8 @@ class IncidentForm(forms.Form):
     """
     Report an incident: what happened (title, description, RSIT class, sectors,
     severity), its labels (TLP, PAP), when it was detected (UTC), its observables, and
-    its audience: affected states (their national CSIRTs take part), invited member
-    organizations, and the people named on a TLP:RED incident.
+    its audience: affected states (their national CSIRTs take part), invited
+    organizations (members first), and the people named on a TLP:RED incident.
     """
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -317,9 +318,9 @@ class IncidentForm(forms.Form):
         self._choices("rsit", [("", "---------"), *_rsit_group_choices()])
         self._choices("affected_states", _state_choices())
         _model_field(self, "invited").queryset = (
-            Organization.objects.filter(is_member=True)
-            .exclude(pk=actor.organization_id)
+            Organization.objects.exclude(pk=actor.organization_id)
             .select_related("state")
+            .order_by("-is_member", "short_name")
         )
         # the author always sees its incident
         _model_field(self, "named_people").queryset = _people().exclude(pk=actor.user_id)
