@@ -136,7 +136,9 @@ class OrganizationChoiceField(forms.ModelMultipleChoiceField[Any]):
     def label_from_instance(self, obj: Any) -> str:
         """Return "SHORT - Name", with "(not a member)" for a non-member."""
         label = f"{obj.short_name} - {obj.name}"
-        return label if obj.is_member else f"{label} ({_('not a member')})"
+        if obj.is_member:
+            return label
+        return str(_("%(organization)s (not a member)") % {"organization": label})
 
 
 def _people() -> QuerySet[Any]:
