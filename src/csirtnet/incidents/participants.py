@@ -27,6 +27,10 @@ def add_participants(
     states: Iterable[MemberState],
     invited: Iterable[Organization],
 ) -> None:
+    """
+    Make the national CSIRT of each of `states` and each `invited` organization a
+    participant of `incident` (never the owner; each once), with a timeline entry.
+    """
     wanted: dict[int, str] = {}
     for csirt in Organization.objects.national_csirts().filter(state__in=list(states)):
         wanted.setdefault(csirt.pk, ParticipationReason.AFFECTED_STATE)

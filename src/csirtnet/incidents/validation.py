@@ -35,6 +35,15 @@ def clean_fields(
     detected_at: datetime | None,
     description: str,
 ) -> dict[str, Any]:
+    """
+    Check and tidy an incident's own fields: title 1-200 characters without control
+    characters; description up to 20,000 (tab and line breaks allowed); an RSIT class
+    (`taxonomy` in errors); severity 1-5; sectors from `Sector`; TLP and PAP values; a
+    detection time with its zone, not in the future. Return the cleaned values.
+
+    Raises:
+        ValidationError: `{field: message}` for every invalid field at once.
+    """
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title or len(title) > 200:
@@ -85,6 +94,14 @@ def _is_past_aware(moment: datetime) -> bool:
 
 
 def normalized_observables(observables: Sequence[ObservableInput]) -> list[tuple[str, str]]:
+    """
+    Return the observables as distinct `(type, normalized value)` pairs, in input order;
+    a plain string has its type detected (`sharing.observables.detect`).
+
+    Raises:
+        ValidationError: `{"observables": ["Observable N: …", …]}`, one message per
+            invalid item (numbered from 1), or more than MAX_OBSERVABLES items.
+    """
     if len(observables) > MAX_OBSERVABLES:
         raise ValidationError(
             {
@@ -109,6 +126,12 @@ def normalized_observables(observables: Sequence[ObservableInput]) -> list[tuple
 
 
 def member_states(codes: Iterable[str]) -> list[MemberState]:
+    """
+    Return the member states of ISO 3166-1 alpha-2 `codes`, each once.
+
+    Raises:
+        ValidationError: `{"affected_states": …}` naming the unknown codes.
+    """
     wanted = list(dict.fromkeys(codes))
     states = list(MemberState.objects.filter(code__in=wanted))
     unknown = set(wanted) - {state.code for state in states}
@@ -123,6 +146,12 @@ def member_states(codes: Iterable[str]) -> list[MemberState]:
 
 
 def active_people(people: Iterable[User]) -> list[User]:
+    """
+    Return `people` when each has an active membership (and an active account).
+
+    Raises:
+        ValidationError: `{"named_people": …}` when one has not.
+    """
     chosen = list(people)
     active = set(
         Membership.objects.filter(
@@ -135,6 +164,11 @@ def active_people(people: Iterable[User]) -> list[User]:
 
 
 def event_observables(events: Sequence[Any]) -> list[ObservableInput]:
+    """
+    Return the observables of inbox events: address, host name (when the subject has no
+    address), URL, ASN and file hash (MD5, SHA-1 or SHA-256 by length). A value that
+    does not normalize is left out rather than blocking the rest.
+    """
     values: list[ObservableInput] = []
     hashes = {32: "md5", 40: "sha1", 64: "sha256"}
     for event in events:
