@@ -57,6 +57,7 @@ demo: venv messages
 		gpg --homedir var/demo-gnupg --armor --export > var/demo-certbr.asc && \
 		gpgconf --homedir var/demo-gnupg --kill all; fi
 	@$(DEMO_ENV) $(BIN)/csirtnet set-contact-key CERT.br var/demo-certbr.asc
+	@gpg --homedir var/gnupg --armor --export | gpg --homedir var/demo-gnupg --batch --quiet --import
 	@echo "== serving http://$(HOST):$(PORT)/ with a worker for e-mail (Ctrl-C stops both)"
 	@$(DEMO_ENV) $(BIN)/csirtnet worker -v0 & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
 		$(DEMO_ENV) $(BIN)/csirtnet runserver --insecure $(HOST):$(PORT)

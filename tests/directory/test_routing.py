@@ -199,3 +199,19 @@ def test_national_contacts_speak_their_state_languages():
     )
     assert (languages["US"], languages["JM"], languages["MX"]) == (["en"], ["en"], ["es", "en"])
     assert (languages["BR"][0], languages["HT"][0]) == ("pt", "fr")
+
+
+def test_a_state_has_one_national_csirt_and_the_admin_can_save_cctlds(directory):
+    from django.db import IntegrityError, transaction
+
+    from csirtnet.directory.models import Constituency, Organization
+
+    argentina = Organization.objects.get(short_name="CERT.ar")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organization.objects.create(
+            short_name="SHADOW-AR", name="Shadow", kind="national_csirt", state=argentina.state
+        )
+    constituency = Constituency.objects.get(organization=argentina)
+    constituency.domains = [".ar", "Bücher.example."]
+    constituency.full_clean()
+    assert constituency.domains == [".ar", ".xn--bcher-kva.example"]

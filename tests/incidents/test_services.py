@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
+from django.utils import timezone
 
 from csirtnet.incidents import services
 from csirtnet.incidents.exceptions import IllegalTransitionError
@@ -357,3 +359,35 @@ def test_a_person_named_on_red_may_comment_without_a_participating_organization(
     incident = report(owner, tlp=TLP.RED, named_people=[outsider.user], affected_states=[])
     services.add_comment(actor=outsider, incident=incident, text="seen")
     assert incident.timeline.filter(kind=EntryKind.COMMENT).count() == 1
+
+
+def test_escalation_reads_the_label_again_rather_than_trusting_a_stale_copy(owner):
+    from tests.reports.factories import EventFactory
+
+    incident = report(owner, tlp=TLP.AMBER)
+    stale = Incident.objects.get(pk=incident.pk)  # loaded by a form before a relabel
+    with DUMMY_TASKS:
+        services.update_incident(actor=owner, incident=incident, tlp=TLP.GREEN)
+    event = EventFactory(organization=owner.organization, tlp=TLP.AMBER)
+    with pytest.raises(ValidationError):
+        services.escalate_events(actor=owner, events=[event], incident=stale)
+    assert not incident.events.exists()
+
+
+def test_leaving_red_starts_the_participants_clock_to_acknowledge(owner, recipient):
+    incident = report(owner, tlp=TLP.RED, named_people=[recipient.user])
+    participation = incident.participations.get()
+    Participation.objects.filter(pk=participation.pk).update(
+        notified_at=participation.notified_at - timedelta(hours=5)
+    )
+    with DUMMY_TASKS:
+        services.update_incident(actor=owner, incident=incident, tlp=TLP.AMBER)
+    participation.refresh_from_db()
+    assert timezone.now() - participation.notified_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("title", ["\u202egnp.exe", "\u200b", "C2\u2066 server"])
+def test_invisible_and_direction_changing_characters_are_refused_in_titles(owner, title):
+    with pytest.raises(ValidationError) as error:
+        report(owner, title=title)
+    assert list(error.value.message_dict) == ["title"]

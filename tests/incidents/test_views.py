@@ -688,12 +688,15 @@ def test_escalation_creates_an_incident_with_the_events_observables(client, owne
         EventFactory(organization=owner.organization, source_ip=AR_ADDRESS, asn=7303),
         EventFactory(organization=owner.organization, source_ip=UY_ADDRESS, asn=None),
     ]
+    client = _signed_in(client, owner)
+    page = client.get(ESCALATE, {"events": [event.uuid for event in events]})
+    assert page.context["form"].initial["affected_states"] == ["AR", "UY"]  # to confirm
     data = {
         "events": [event.uuid for event in events], "target": "new",
         "title": "NTP amplifiers", "rsit": "vulnerable:ddos-amplifier", "severity": "2",
-        "tlp": "amber",
+        "tlp": "amber", "affected_states": ["AR"],
     }  # fmt: skip
-    response = _signed_in(client, owner).post(ESCALATE, data)
+    response = client.post(ESCALATE, data)
     incident = Incident.objects.get()
     assert response.status_code == 302
     assert response["Location"] == _url("detail", incident)
@@ -703,7 +706,7 @@ def test_escalation_creates_an_incident_with_the_events_observables(client, owne
         UY_ADDRESS,
         "7303",
     }
-    assert "AR" in set(incident.affected_states.values_list("code", flat=True))
+    assert list(incident.affected_states.values_list("code", flat=True)) == ["AR"]
 
 
 def test_escalation_adds_events_to_an_incident_the_actor_takes_part_in(client, owner, recipient):
@@ -806,3 +809,18 @@ def test_reported_at_is_shown_in_utc(client, owner):
     incident = _incident_of(owner, reported_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     response = _signed_in(client, owner).get(_url("detail", incident))
     assert '<time datetime="2026-01-02T03:04:05Z">' in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775808", "-1"])
+def test_out_of_range_ids_in_the_form_are_a_field_error_not_a_crash(client, owner, value):
+    response = _signed_in(client, owner).post(
+        CREATE,
+        {
+            "title": "Overflow", "rsit": "malicious-code:c2-server", "severity": "3",
+            "tlp": "amber", "pap": "amber", "observables": "190.210.0.1",
+            "invited": value, "save": "1",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "invited" in response.context["form"].errors
+    assert not Incident.objects.exists()

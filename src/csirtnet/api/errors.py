@@ -122,7 +122,9 @@ def _request_invalid(request: HttpRequest, exc: Any) -> HttpResponse:
 def _field_message(error: dict[str, Any]) -> str:
     # pydantic names its own validators in the location ("function-wrap[…]"): drop them
     location = [
-        str(part) for part in error.get("loc", ()) if not ("[" in str(part) or "(" in str(part))
+        str(part)
+        for part in error.get("loc", ())
+        if not ("[" in str(part) or "(" in str(part) or str(part).startswith("constrained-"))
     ]
     # ("body", "payload", "title"): drop the source and the handler's parameter name;
     # ("body", "payload") alone is the body as a whole

@@ -14,6 +14,10 @@ _LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}+(?<!-)"
 HOSTNAME_RE = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")  # lower-case ASCII (punycode) names
 MAX_HOSTNAME = 253  # characters of a host name in text form, without the root dot
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (Unicode category Cc)
+# Invisible and direction-changing characters (zero-width, bidi embeddings, overrides and
+# isolates, BOM): in a name they make it look like another ("\u202egnp.exe" shows as
+# "exe.png") or empty.
+DECEPTIVE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def printable(text: str) -> str:

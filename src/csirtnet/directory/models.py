@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from csirtnet.core.text import to_ascii_hostname
+
 E164 = RegexValidator(
     r"^\+[1-9]\d{6,14}$", _("Enter a phone number in E.164 form (+15551234567).")
 )
@@ -121,6 +123,12 @@ class Organization(models.Model):
                 fields=["kind"],
                 condition=models.Q(kind="secretariat"),
                 name="one_network_secretariat",
+            ),
+            # the national CSIRT of an affected state is told of every incident there
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(kind="national_csirt"),
+                name="one_national_csirt_per_state",
             ),
         ]
 
@@ -254,11 +262,7 @@ def _clean_asn(value: Any) -> int:
 
 
 def _clean_domain(value: Any) -> str:
-    text = str(value).strip().lower().rstrip(".")
-    try:
-        text = text.encode("idna").decode("ascii")
-    except UnicodeError:
-        text = ""
+    text = to_ascii_hostname(str(value).strip().strip(".")) or ""
     if not text or not _DOMAIN.match(text):
         raise ValidationError({"domains": _("%(v)r is not a domain.") % {"v": value}})
     return "." + text.lstrip(".")

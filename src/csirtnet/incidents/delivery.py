@@ -32,7 +32,6 @@ from csirtnet.incidents.models import (
     Severity,
 )
 from csirtnet.sharing.observables import ObservableType
-from csirtnet.sharing.taxonomy import rsit_classes
 from csirtnet.sharing.tlp import TLP, organization_mail_refusal
 
 logger = logging.getLogger(__name__)
@@ -390,7 +389,7 @@ def _incident_body(incident: Incident, label: TLP) -> str:
         _("Reference: %(reference)s") % {"reference": incident.reference},
         _("Title: %(title)s") % {"title": _one_line(incident.title)},
         _("Classification (RSIT): %(name)s, %(tag)s")
-        % {"name": _rsit_name(incident), "tag": incident.rsit},
+        % {"name": incident.rsit_name, "tag": incident.rsit},
         _("Severity: %(severity)s. %(definition)s")
         % {
             "severity": Severity(incident.severity).label,
@@ -468,11 +467,6 @@ def _sectors(incident: Incident) -> str:
         str(Sector(value).label) if value in Sector.values else value for value in incident.sectors
     ]
     return ", ".join(labels) or _("none")
-
-
-def _rsit_name(incident: Incident) -> str:
-    values = rsit_classes().get(incident.taxonomy_predicate, {})
-    return values.get(incident.taxonomy_value, incident.taxonomy_value)
 
 
 def _type_label(kind: str) -> str:

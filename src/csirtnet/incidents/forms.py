@@ -23,6 +23,7 @@ from csirtnet.incidents.models import (
 )
 from csirtnet.incidents.querysets import IncidentQuerySet
 from csirtnet.incidents.services import MAX_OBSERVABLES, ProposedState, propose_affected_states
+from csirtnet.incidents.validation import event_observables
 from csirtnet.reports.models import RSIT_CLASSES
 from csirtnet.sharing.observables import detect
 from csirtnet.sharing.taxonomy import rsit_choices, rsit_classes
@@ -121,7 +122,39 @@ class ObservablesField(forms.CharField):
         return list(found)
 
 
-class PersonChoiceField(forms.ModelMultipleChoiceField[Any]):
+_MAX_PK = 2**63 - 1  # a bigint primary key; a larger number overflows the database driver
+
+
+def _refuse_out_of_range(field: forms.ModelChoiceField[Any], values: Iterable[Any]) -> None:
+    """Refuse a chosen id that is a number no primary key can be (it would overflow)."""
+    for value in values:
+        text = str(value).strip()
+        if text.lstrip("-").isdigit() and not 1 <= int(text) <= _MAX_PK:
+            raise ValidationError(
+                field.error_messages["invalid_pk_value"],
+                code="invalid_pk_value",
+                params={"pk": text[:30]},
+            )
+
+
+class _ChoiceOfRows(forms.ModelMultipleChoiceField[Any]):
+    """A multiple choice of rows by primary key that refuses out-of-range ids cleanly."""
+
+    def _check_values(self, value: Any) -> Any:
+        _refuse_out_of_range(self, value)
+        return super()._check_values(value)  # type: ignore[misc]  # private in the stubs
+
+
+class _ChoiceOfRow(forms.ModelChoiceField[Any]):
+    """A choice of one row by primary key that refuses an out-of-range id cleanly."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            _refuse_out_of_range(self, [value])
+        return super().to_python(value)
+
+
+class PersonChoiceField(_ChoiceOfRows):
     """People of the network, shown with the organizations they act for."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -130,7 +163,7 @@ class PersonChoiceField(forms.ModelMultipleChoiceField[Any]):
         return f"{obj.get_username()} ({organizations})"
 
 
-class OrganizationChoiceField(forms.ModelMultipleChoiceField[Any]):
+class OrganizationChoiceField(_ChoiceOfRows):
     """Organizations of the directory, members first; non-members are marked."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -409,7 +442,7 @@ class IncidentEditForm(IncidentForm):
     page. The lead may pass to a participant.
     """
 
-    lead_organization = forms.ModelChoiceField(
+    lead_organization = _ChoiceOfRow(
         label=_("Lead organization"), queryset=Organization.objects.none(), empty_label=None
     )
 
@@ -511,6 +544,15 @@ class EscalateForm(forms.Form):
         label=_("Severity"), coerce=int, choices=Severity.choices, initial=Severity.MODERATE
     )
     tlp = forms.ChoiceField(label="TLP", choices=TLP.choices)
+    affected_states = forms.MultipleChoiceField(
+        label=_("Affected states"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Checked: the states the events point to. Their national CSIRTs take part and "
+            "are notified; confirm or change them now, participants cannot be removed later."
+        ),
+    )
     incident = forms.ModelChoiceField(
         label=_("Incident"),
         required=False,
@@ -521,6 +563,7 @@ class EscalateForm(forms.Form):
     def __init__(self, data: Any = None, *, actor: Membership, events: Sequence[Event]) -> None:
         super().__init__(data, initial=_escalation_initial(events))
         _choice_field(self, "rsit").choices = [("", "---------"), *_rsit_group_choices()]
+        _choice_field(self, "affected_states").choices = _state_choices()
         _model_field(self, "incident").queryset = Incident.objects.contributed_by(actor).exclude(
             status=Status.CLOSED
         )
@@ -548,6 +591,7 @@ class EscalateForm(forms.Form):
         return {
             "title": data["title"], "taxonomy_predicate": predicate,
             "taxonomy_value": value, "severity": data["severity"], "tlp": data["tlp"],
+            "affected_states": data["affected_states"],
         }  # fmt: skip
 
 
@@ -556,6 +600,8 @@ def _escalation_initial(events: Sequence[Event]) -> dict[str, Any]:
     initial: dict[str, Any] = {"tlp": strictest(event.tlp for event in events)}
     if not events:
         return initial
+    proposals = propose_affected_states(event_observables(events))
+    initial["affected_states"] = [proposal.state.code for proposal in proposals]
     first = events[0]
     if first.type in rsit_classes().get(first.taxonomy, {}):
         initial["rsit"] = f"{first.taxonomy}:{first.type}"

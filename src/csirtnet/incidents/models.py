@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from csirtnet.directory.models import MemberState, Organization
 from csirtnet.incidents.querysets import IncidentQuerySet
 from csirtnet.sharing.observables import ObservableType
+from csirtnet.sharing.taxonomy import rsit_name
 from csirtnet.sharing.tlp import TLP
 
 
@@ -175,6 +176,11 @@ class Incident(models.Model):
     def rsit(self) -> str:
         """Return the RSIT machine tag, e.g. `rsit:malicious-code="infected-system"`."""
         return f'rsit:{self.taxonomy_predicate}="{self.taxonomy_value}"'
+
+    @property
+    def rsit_name(self) -> str:
+        """Return the RSIT type's name in the active language ("Servidor C2")."""
+        return rsit_name(self.taxonomy_predicate, self.taxonomy_value)
 
     @property
     def tlp_label(self) -> TLP:

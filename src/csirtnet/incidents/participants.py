@@ -48,11 +48,15 @@ def add_participants(
                new_value=participation.organization.short_name)  # fmt: skip
 
 
-def queue_notifications(incident: Incident, *, retry_withheld: bool = False) -> None:
+def queue_notifications(
+    incident: Incident, *, retry_withheld: bool = False, acting_user_id: int | None = None
+) -> None:
     """
     Write the missing outbox rows for the incident's audience and send them after
-    commit. With `retry_withheld` (the label changed), rows the TLP rule withheld are
-    queued again: the sender checks the rule anew and withholds them again if it must.
+    commit; on TLP:RED, each person named but the author and `acting_user_id` (who
+    does not need telling of its own act). With `retry_withheld` (the label changed),
+    rows the TLP rule withheld are queued again: the sender checks the rule anew and
+    withholds them again if it must.
     """
     targets: list[tuple[int, int | None]]
     if incident.tlp == TLP.RED:
@@ -61,7 +65,7 @@ def queue_notifications(incident: Incident, *, retry_withheld: bool = False) -> 
             for membership in Membership.objects.filter(
                 user__in=incident.recipient_people.all(), is_active=True
             )
-            .exclude(user_id=incident.author_id)
+            .exclude(user_id__in=[incident.author_id, acting_user_id])
             .order_by("user_id", "pk")
         ]
         targets = list({user: (org, user) for org, user in reversed(targets)}.values())

@@ -12,7 +12,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from csirtnet.directory.models import Sector
 from csirtnet.incidents.models import EntryKind, ParticipationReason, Status
@@ -246,7 +253,7 @@ class IncidentIn(_In):
     description: str = Field("", max_length=20000)
     taxonomy_predicate: str = Field(..., max_length=64, examples=["malicious-code"])
     taxonomy_value: str = Field(..., max_length=64, examples=["c2-server"])
-    severity: int = Field(..., ge=1, le=5)
+    severity: StrictInt = Field(..., ge=1, le=5)
     sectors: list[Sector] = Field(default_factory=list, max_length=20)
     tlp: TlpIn = "amber"
     pap: PapIn = "amber"
@@ -269,7 +276,7 @@ class IncidentPatch(_In):
     description: str = Field(_LEFT_OUT, max_length=20000)
     taxonomy_predicate: str = Field(_LEFT_OUT, max_length=64)
     taxonomy_value: str = Field(_LEFT_OUT, max_length=64)
-    severity: int = Field(_LEFT_OUT, ge=1, le=5)
+    severity: StrictInt = Field(_LEFT_OUT, ge=1, le=5)
     sectors: list[Sector] = Field(_LEFT_OUT, max_length=20)
     tlp: TlpIn = _LEFT_OUT
     pap: PapIn = _LEFT_OUT

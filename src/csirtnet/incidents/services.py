@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
+from csirtnet.core.text import CONTROL_RE, DECEPTIVE_RE
 from csirtnet.directory.models import MemberState, Organization
 from csirtnet.directory.routing import shared_routing_table
 from csirtnet.incidents.exceptions import IllegalTransitionError
@@ -220,6 +221,11 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     if changes.get("named_people") and cleaned["tlp"] != TLP.RED:
         raise ValidationError({"named_people": _NAMED_ONLY_ON_RED()})
     relabelled = cleaned["tlp"] != incident.tlp
+    if incident.tlp == TLP.RED and cleaned["tlp"] != TLP.RED:
+        # the participants learn of it only now: their clock to acknowledge starts now
+        incident.participations.filter(acknowledged_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
     for name, value in cleaned.items():
         old = getattr(incident, name)
         if old == value:
@@ -242,7 +248,7 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     if changes.get("named_people"):
         incident.recipient_people.add(*active_people(changes["named_people"]))
     add_participants(incident, actor, states=states, invited=changes.get("invited") or ())
-    queue_notifications(incident, retry_withheld=relabelled)
+    queue_notifications(incident, retry_withheld=relabelled, acting_user_id=actor.user_id)
     return incident
 
 
@@ -363,8 +369,10 @@ def add_attachment(
     if not can_contribute(actor, incident):
         raise PermissionDenied
     clean_name = Path(name.replace("\\", "/")).name.strip()[:255]
-    if not clean_name or any(ord(c) < 32 or ord(c) == 127 for c in clean_name):
-        raise ValidationError({"file": _("The file needs a name without control characters.")})
+    if not clean_name or CONTROL_RE.search(clean_name) or DECEPTIVE_RE.search(clean_name):
+        raise ValidationError(
+            {"file": _("The file needs a name without control or invisible characters.")}
+        )
     path, digest, size = store_file(content)
     content_type = mimetypes.guess_type(clean_name)[0] or "application/octet-stream"
     with transaction.atomic():
@@ -404,6 +412,7 @@ def escalate_events(
         if TLP(fields["tlp"]).rank < floor.rank if fields["tlp"] in TLP.values else False:
             raise ValidationError({"tlp": _looser_than_events(floor)})
         return create_incident(actor=actor, observables=values, events=events, **fields)
+    incident = _locked(incident)  # its label is read again under the lock a relabel takes
     if not can_contribute(actor, incident):
         raise PermissionDenied
     if incident.tlp_label.rank < floor.rank:
@@ -512,6 +521,8 @@ def _set_lead(incident: Incident, actor: Membership, lead: Organization) -> None
 
 
 def _shown(value: object) -> str:
+    if value is None or value == []:
+        return "—"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, list):

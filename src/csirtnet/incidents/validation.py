@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
-from csirtnet.core.text import CONTROL_RE
+from csirtnet.core.text import CONTROL_RE, DECEPTIVE_RE
 from csirtnet.directory.models import MemberState, Sector
 from csirtnet.incidents.models import PAP, Severity
 from csirtnet.sharing.observables import detect, normalize
@@ -48,8 +48,8 @@ def clean_fields(
     title = (title or "").strip()
     if not title or len(title) > 200:
         errors["title"] = _("Write a title of 1 to 200 characters.")
-    elif CONTROL_RE.search(title):
-        errors["title"] = _("The title cannot hold control characters.")
+    elif CONTROL_RE.search(title) or DECEPTIVE_RE.search(title):
+        errors["title"] = _("The title cannot hold control or invisible characters.")
     if len(description or "") > 20000:
         errors["description"] = _("Write at most 20,000 characters.")
     elif not is_plain_text(description or ""):

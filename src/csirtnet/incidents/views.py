@@ -35,7 +35,6 @@ from csirtnet.incidents.forms import (
 )
 from csirtnet.incidents.models import SEVERITY_DEFINITIONS, Attachment, Incident, Severity, Status
 from csirtnet.reports.models import Event
-from csirtnet.sharing.taxonomy import rsit_classes
 from csirtnet.sharing.tlp import strictest
 
 if TYPE_CHECKING:
@@ -295,7 +294,7 @@ def _detail_page(request: HttpRequest, incident: Incident, **forms: Any) -> Http
     visible_events = Event.objects.visible_to(actor).filter(incidents=incident)
     context = {
         "incident": incident,
-        "rsit_label": _rsit_label(incident),
+        "rsit_label": incident.rsit_name,
         "severity_definition": SEVERITY_DEFINITIONS[Severity(incident.severity)],
         "participations": incident.participations.select_related(
             "organization__state", "acknowledged_by"
@@ -316,12 +315,6 @@ def _detail_page(request: HttpRequest, incident: Incident, **forms: Any) -> Http
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
     }
     return render(request, "incidents/incident_detail.html", context)
-
-
-def _rsit_label(incident: Incident) -> str:
-    """Return the English name of the incident's RSIT class ("C2 Server"), or ""."""
-    values = rsit_classes().get(incident.taxonomy_predicate, {})
-    return values.get(incident.taxonomy_value, "")
 
 
 def _timeline_url(incident: Incident) -> str:

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     """Create the demo logins (idempotent); `--print` shows them with their passwords."""
 
     help = (
-        "Create one demo login per national CSIRT of US, CA, BR, AR, CL, MX, UY, PE and "
+        "Create one demo login per national CSIRT of US, CA, BR, CL, MX, VE and "
         "a staff login for the secretariat; passwords are random and kept in "
         "VAR_DIR/demo-logins.txt (mode 0600)."
     )
