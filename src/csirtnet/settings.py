@@ -34,8 +34,10 @@ INSTALLED_APPS = [
     "csirtnet.accounts",
     "csirtnet.directory",
     "csirtnet.reports",
+    "csirtnet.sharing",
     "csirtnet.incidents",
     "csirtnet.api",
+    "csirtnet.taxii",
 ]
 
 MIDDLEWARE = [

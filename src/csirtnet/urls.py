@@ -17,7 +17,9 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("reports/", include("csirtnet.reports.urls")),
     path("incidents/", include("csirtnet.incidents.urls")),
+    path("sharing/", include("csirtnet.sharing.urls")),
     path("account/", include("csirtnet.accounts.urls")),
     path("api/", include("csirtnet.api.urls")),
+    path("taxii2/", include("csirtnet.taxii.urls")),
     path("admin/", admin.site.urls),
 ]

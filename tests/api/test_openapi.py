@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from jsonschema import Draft202012Validator
 
 from csirtnet.api.openapi import render_openapi
+from csirtnet.api.schemas import TlpLabel
 from csirtnet.incidents.models import PAP
-from csirtnet.incidents.schemas import PapLabel, TlpLabel
+from csirtnet.incidents.schemas import PapLabel
 from csirtnet.sharing.tlp import TLP
 from tests.api.client import OPENAPI_PATH, openapi
 
@@ -69,7 +70,7 @@ def test_every_operation_is_authenticated_and_documents_its_errors():
         for path, methods in openapi()["paths"].items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 11
+    assert len(operations) == 12
     error = {"$ref": "#/components/schemas/ErrorOut"}
     for path, method, operation in operations:
         assert operation["security"] == [{"TokenAuth": []}], (path, method)
@@ -88,7 +89,7 @@ def test_operation_ids_are_the_handler_names():
     )
     assert ids == [
         "acknowledge_incident", "add_comment", "add_observables", "change_status",
-        "create_incident", "get_incident", "list_incidents", "list_observables",
+        "correlate_value", "create_incident", "get_incident", "list_incidents", "list_observables",
         "list_timeline", "propose_affected_states", "update_incident",
     ]  # fmt: skip
 

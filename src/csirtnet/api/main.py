@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from csirtnet.api.auth import TokenAuth
 from csirtnet.api.errors import install_error_handlers
 from csirtnet.incidents.api import router as incidents_router
+from csirtnet.sharing.api import router as sharing_router
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -44,3 +45,4 @@ api = CsirtnetAPI(
 )
 install_error_handlers(api)
 api.add_router("/", incidents_router)
+api.add_router("/", sharing_router)

@@ -21,15 +21,14 @@ from pydantic import (
     model_validator,
 )
 
+from csirtnet.api.schemas import OrganizationRef, TlpLabel, tlp_label
 from csirtnet.directory.models import Sector
 from csirtnet.incidents.models import EntryKind, ParticipationReason, Status
 from csirtnet.sharing.observables import MAX_VALUE, ObservableType
-from csirtnet.sharing.tlp import TLP
 
 MAX_OBSERVABLES = 1000  # per request, as the services enforce
 MAX_PAGE = 200  # items of one page of a list
 
-TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
 PapLabel = Literal["PAP:CLEAR", "PAP:GREEN", "PAP:AMBER", "PAP:RED"]
 _TlpText = Literal[
     "clear", "green", "amber", "amber+strict", "red",
@@ -57,11 +56,6 @@ ObservableText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_V
 # Default of a PATCH field: typed Any so that a field may default to "left out" (None)
 # while `null` sent for it is still refused; `model_fields_set` tells what was sent.
 _LEFT_OUT: Any = None
-
-
-def tlp_label(value: str) -> str:
-    """Return the label of a stored TLP value: "amber" -> "TLP:AMBER"."""
-    return str(TLP(value).label)
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -116,20 +110,6 @@ class _In(_Text):
 
 
 # --- references ----------------------------------------------------------------------
-
-
-class OrganizationRef(Schema):
-    """An organization of the directory, by uuid and short name; `state` is its ISO code."""
-
-    uuid: UUID
-    short_name: str
-    name: str
-    state: str | None = Field(..., description="ISO 3166-1 alpha-2; null for the secretariat")
-
-    @staticmethod
-    def resolve_state(obj: Any) -> str | None:
-        """Return the code of the organization's state (loaded with it), or None."""
-        return obj.state.code if obj.state_id else None
 
 
 class StateOut(Schema):

@@ -1,0 +1,329 @@
+"""Verbs of sharing: import STIX 2.1 objects, export them and incidents as STIX 2.1 bundles."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import stix2
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from csirtnet.core.text import printable
+from csirtnet.incidents.models import Incident
+from csirtnet.sharing import stix
+from csirtnet.sharing.models import StixObject, StixValue
+from csirtnet.sharing.tlp import TLP
+
+if TYPE_CHECKING:
+    from csirtnet.accounts.models import Membership
+
+STORED, UNCHANGED, REJECTED, CONFLICT, MARKING = (
+    "stored", "unchanged", "rejected", "conflict", "marking",
+)  # fmt: skip
+
+
+@dataclass
+class ObjectOutcome:
+    """What became of one object of an import: `status` is one of the constants above."""
+
+    stix_id: str
+    status: str
+    reason: str = ""
+
+
+@dataclass
+class ImportReport:
+    """Per-object outcomes of one `import_stix` call, in file order."""
+
+    outcomes: list[ObjectOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """Return how many objects ended with `status`."""
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def stored_count(self) -> int:
+        """Objects (versions) written."""
+        return self.count(STORED)
+
+    @property
+    def unchanged_count(self) -> int:
+        """Objects already stored with the same version and content; nothing written."""
+        return self.count(UNCHANGED)
+
+    @property
+    def rejected_count(self) -> int:
+        """Objects that are not valid STIX 2.1; not written."""
+        return self.count(REJECTED)
+
+    @property
+    def conflict_count(self) -> int:
+        """Objects whose version is stored with other content; never overwritten."""
+        return self.count(CONFLICT)
+
+    @property
+    def marking_count(self) -> int:
+        """TLP marking definitions read for labels and not stored as shared objects."""
+        return self.count(MARKING)
+
+    @property
+    def problems(self) -> list[ObjectOutcome]:
+        """Return the rejected and conflicting objects."""
+        return [o for o in self.outcomes if o.status in (REJECTED, CONFLICT)]
+
+
+def load_stix(data: bytes) -> list[dict[str, Any]]:
+    """
+    Return the top-level objects of STIX 2.1 JSON text: a bundle's `objects` (section
+    8) or a single object.
+
+    Raises:
+        ValidationError: not UTF-8 JSON (the message gives line and column), STIX 1.x
+            XML, STIX 2.0 (a bundle with `spec_version` "2.0", or an SDO/SRO without
+            `spec_version`), another `spec_version`, or not a STIX object at all.
+    """
+    text = _decode(data)
+    if text.lstrip().startswith("<"):
+        if "STIX_Package" in text or "stix:" in text or "stix-1" in text.lower():
+            raise ValidationError(_("This is STIX 1.x (XML); only STIX 2.1 JSON can be imported."))
+        raise ValidationError(_("This is XML, not STIX 2.1 JSON."))
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
+            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+        ) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("type"), str):
+        raise ValidationError(_("Not a STIX object or bundle: no `type`."))
+    if not _STIX_ID.fullmatch(str(document.get("id", ""))):
+        raise ValidationError(
+            _("Not a STIX object or bundle: no `id` of the form type--UUID (section 2.9).")
+        )
+    if document["type"] == "bundle":
+        if document.get("spec_version") == "2.0":
+            raise ValidationError(_stix20_message())
+        objects = document.get("objects") or []
+        if not isinstance(objects, list):
+            raise ValidationError(_("The bundle's `objects` is not a list."))
+    else:
+        objects = [document]
+    _check_versions(objects)
+    return objects
+
+
+_STIX_ID = re.compile(
+    r"[a-z0-9][a-z0-9-]{0,249}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def _stix20_message() -> str:
+    return _("This is STIX 2.0; only STIX 2.1 can be imported (convert it first).")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _("Not UTF-8 text (byte %(offset)d).") % {"offset": exc.start}
+        ) from exc
+
+
+def _check_versions(objects: list[Any]) -> None:
+    observables = set(stix2.registry.STIX2_OBJ_MAPS["2.1"]["observables"])
+    for obj in objects:
+        if not isinstance(obj, dict):
+            continue
+        version = obj.get("spec_version")
+        if version is None and obj.get("type") not in observables:
+            raise ValidationError(_stix20_message())
+        if version is not None and version != "2.1":
+            raise ValidationError(
+                _("spec_version %(version)s is not supported; only STIX 2.1 is.")
+                % {"version": printable(repr(version))}
+            )
+
+
+def command_actor(*, short_name: str) -> Membership:
+    """
+    Return the membership a command acts as for the organization `short_name`: its first
+    active admin membership, else its first active handler membership (oldest first).
+    Commands run by the operator; they act with that person's identity so authorship
+    and visibility stay those of a real member.
+
+    Raises:
+        Organization.DoesNotExist: no organization has that short name.
+        Membership.DoesNotExist: it has no active admin or handler.
+    """
+    from csirtnet.accounts.models import Membership, Role
+    from csirtnet.directory.models import Organization
+
+    organization = Organization.objects.get(short_name=short_name)
+    memberships = Membership.objects.filter(
+        organization=organization, is_active=True, user__is_active=True
+    ).select_related("user", "organization")
+    for role in (Role.ADMIN, Role.HANDLER):
+        found = memberships.filter(role=role).order_by("created_at", "pk").first()
+        if found is not None:
+            return found
+    raise Membership.DoesNotExist
+
+
+@transaction.atomic
+def import_stix(
+    *, actor: Membership, data: bytes, source: str, tlp: str | None = None
+) -> ImportReport:
+    """
+    Store the STIX 2.1 objects of `data` (a bundle or one object, JSON) for `actor`'s
+    organization; return what became of each object.
+
+    Each object is checked with `stix2.parse(..., allow_custom=True, version="2.1")`;
+    an invalid one is rejected, the valid ones are stored in one transaction. The body
+    is kept exactly as received (custom properties and objects too). A version is
+    `(id, modified)` (section 3.2): the same version with the same canonical content is
+    unchanged (nothing written); a new version is a new row; the same version with other
+    content is a conflict and never overwrites. The TLP label is the strictest of the
+    object's own TLP markings (1.0 or 2.0, section 7.2.1.4), else `tlp`, else AMBER. TLP
+    marking definitions are not stored: they count as `marking`. Values the object holds
+    become `StixValue` rows.
+
+    Raises:
+        PermissionDenied: `actor` is not an active membership.
+        ValidationError: the whole file cannot be read (see `load_stix`), or `tlp` is
+            not a TLP value.
+    """
+    if not actor.is_active:
+        raise PermissionDenied
+    default = TLP(tlp) if tlp else TLP.AMBER
+    objects = load_stix(data)
+    _one_writer_at_a_time()
+    markings = {
+        str(obj.get("id")): label
+        for obj in objects
+        if isinstance(obj, dict) and (label := stix.marking_tlp(obj)) is not None
+    }
+    existing = _existing_versions(objects)
+    report = ImportReport()
+    for obj in objects:
+        outcome = _import_one(obj, actor, source, default, markings, existing)
+        report.outcomes.append(outcome)
+    return report
+
+
+_WRITER_LOCK = 0x53544958  # "STIX": the PostgreSQL advisory lock of StixObject writers
+
+
+def _one_writer_at_a_time() -> None:
+    """
+    Serialize the transactions that add STIX objects, so that `date_added` (set after
+    this, inside the transaction) follows commit order: a TAXII client paging by
+    (date_added, pk) then never misses a row committed after it read a page (TAXII 2.1,
+    section 3.5), and two imports of one version never race. SQLite's IMMEDIATE
+    transactions already hold the database's write lock from their start.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITER_LOCK])
+
+
+def _existing_versions(objects: list[Any]) -> dict[tuple[str, str], str]:
+    ids = {str(obj.get("id")) for obj in objects if isinstance(obj, dict)}
+    rows = StixObject.objects.filter(stix_id__in=ids).values_list(
+        "stix_id", "version", "content_sha256"
+    )
+    return {(stix_id, version): digest for stix_id, version, digest in rows}
+
+
+def _import_one(
+    obj: Any,
+    actor: Membership,
+    source: str,
+    default: TLP,
+    markings: dict[str, TLP],
+    existing: dict[tuple[str, str], str],
+) -> ObjectOutcome:
+    if not isinstance(obj, dict):
+        return ObjectOutcome("", REJECTED, _("An entry of `objects` is not a JSON object."))
+    stix_id = str(obj.get("id", ""))
+    if stix.marking_tlp(obj) is not None:
+        return ObjectOutcome(stix_id, MARKING)
+    try:
+        stix2.parse(obj, allow_custom=True, version="2.1")
+    except Exception as exc:  # noqa: BLE001 (stix2 raises many kinds; each is a rejection)
+        reason = _("%(id)s: %(error)s") % {"id": stix_id or "?", "error": _first_line(exc)}
+        return ObjectOutcome(stix_id, REJECTED, printable(reason))
+    version = stix.object_version(obj)
+    digest = stix.content_sha256(obj)
+    stored = existing.get((stix_id, version))
+    if stored == digest:
+        return ObjectOutcome(stix_id, UNCHANGED)
+    if stored is not None:
+        reason = _(
+            "%(id)s: version %(version)s is already stored with other content; "
+            "not overwritten (a change needs a newer `modified`)."
+        ) % {"id": stix_id, "version": version or _("(no version)")}
+        return ObjectOutcome(stix_id, CONFLICT, printable(reason))
+    row = StixObject.objects.create(
+        stix_id=stix_id, type=obj["type"], spec_version=str(obj.get("spec_version", "2.1")),
+        version=version, modified_at=stix.parse_timestamp(version), body=obj,
+        content_sha256=digest, tlp=stix.object_tlp(obj, markings) or default,
+        owner=actor.organization, author=actor.user, source=source[:300],
+    )  # fmt: skip
+    StixValue.objects.bulk_create(
+        StixValue(stix_object=row, type=kind, value=value)
+        for kind, value in stix.object_values(obj)
+    )
+    existing[(stix_id, version)] = digest
+    return ObjectOutcome(stix_id, STORED)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def export_incident_stix(*, actor: Membership, incident_reference: str) -> dict[str, Any]:
+    """
+    Return the STIX 2.1 bundle of an incident `actor` may export (see
+    `stix.incident_bundle`); TLP:RED incidents are never exported (DESIGN.md).
+
+    Raises:
+        Incident.DoesNotExist: no such incident, hidden from `actor`, or TLP:RED.
+    """
+    incident = (
+        Incident.objects.exportable_to(actor)
+        .select_related("owner")
+        .prefetch_related("observables")
+        .get(reference=incident_reference)
+    )
+    return stix.incident_bundle(incident)
+
+
+def export_objects(*, actor: Membership, ids: list[str] | None = None) -> dict[str, Any]:
+    """
+    Return a STIX 2.1 bundle (section 8) of the latest stored version of each object
+    `actor` may export (never TLP:RED), bodies as stored; `ids` (STIX ids) narrows it,
+    ids hidden or unknown are left out. The latest version is the greatest `modified`,
+    then the last stored.
+    """
+    rows = StixObject.objects.exportable_to(actor)
+    if ids is not None:
+        rows = rows.filter(stix_id__in=ids)
+    latest: dict[str, StixObject] = {}
+    for row in rows.order_by("stix_id", "modified_at", "date_added", "pk"):
+        previous = latest.get(row.stix_id)
+        if previous is None or _newer(row, previous):
+            latest[row.stix_id] = row
+    ordered = sorted(latest.values(), key=lambda row: (row.date_added, row.pk))
+    return stix.objects_bundle(row.body for row in ordered)
+
+
+def _newer(row: StixObject, previous: StixObject) -> bool:
+    if row.modified_at is None or previous.modified_at is None:
+        return True
+    return row.modified_at >= previous.modified_at
