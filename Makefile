@@ -47,6 +47,8 @@ demo: venv messages
 		--source shadowserver $(SHARED)/data/samples/shadowserver/*.csv
 	@echo "== ingest abuse.ch samples"; $(DEMO_ENV) $(BIN)/csirtnet ingest \
 		--source abuse.ch $(SHARED)/data/samples/abusech/*.csv
+	@echo "== import the OASIS STIX 2.1 examples for CSIRT-CL, TLP:GREEN"; $(DEMO_ENV) $(BIN)/csirtnet \
+		import --owner CSIRT-CL --tlp green $(SHARED)/data/samples/stix21/oasis-examples/*.json
 	@echo "== deliver digests (written to var/mail/)"; $(DEMO_ENV) $(BIN)/csirtnet worker --batch
 	@$(DEMO_ENV) $(BIN)/csirtnet create-demo-users --print
 	@echo "== platform signing key (var/gnupg)"; $(DEMO_ENV) $(BIN)/csirtnet create-signing-key
