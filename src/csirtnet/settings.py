@@ -187,6 +187,12 @@ CSIRTNET_PGP_SIGNING_KEY = env_str("CSIRTNET_PGP_SIGNING_KEY", "")
 CSIRTNET_PGP_PASSPHRASE = env_str("CSIRTNET_PGP_PASSPHRASE", "")
 CSIRTNET_GPG_BINARY = env_str("CSIRTNET_GPG_BINARY", "gpg")
 
+# Outbound fetches (core/http.py): https only, public addresses only, unless allowed here.
+CSIRTNET_FETCH_ALLOW_HTTP = env_bool("CSIRTNET_FETCH_ALLOW_HTTP", False)
+CSIRTNET_FETCH_ALLOWED_HOSTS = env_list("CSIRTNET_FETCH_ALLOWED_HOSTS", [])
+CSIRTNET_FETCH_TIMEOUT_SECONDS = env_int("CSIRTNET_FETCH_TIMEOUT_SECONDS", 30, minimum=1)
+CSIRTNET_FETCH_MAX_BYTES = env_int("CSIRTNET_FETCH_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

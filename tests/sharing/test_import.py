@@ -289,8 +289,8 @@ def test_export_command_writes_the_bundle(owner):
     assert stix.validation_errors(bundle) == []
 
 
-def test_export_command_refuses_misp_for_now(owner):
-    with pytest.raises(CommandError, match="not available yet"):
+def test_export_command_answers_no_such_incident_in_misp_too(owner):
+    with pytest.raises(CommandError, match="No such incident"):
         call_command("export", incident="INC-1", format="misp", as_org="CERTuy")
 
 
@@ -312,7 +312,7 @@ def test_import_command_prints_the_summary_line(owner, samples_dir, tmp_path):
     assert StixObject.objects.get(stix_id=CAMPAIGN["id"]).tlp == TLP.GREEN
 
 
-def test_import_command_fails_on_misp_and_unknown_files(owner, samples_dir, tmp_path):
+def test_import_command_fails_on_bad_misp_and_unknown_files(owner, samples_dir, tmp_path):
     misp_event = tmp_path / "event.json"
     misp_event.write_text(json.dumps({"Event": {"info": "x", "Attribute": []}}))
     xml = tmp_path / "package.xml"
@@ -322,10 +322,23 @@ def test_import_command_fails_on_misp_and_unknown_files(owner, samples_dir, tmp_
         call_command(
             "import", str(misp_event), str(xml), owner="CERTuy", stdout=StringIO(), stderr=err
         )
-    assert "MISP import is not available yet" in err.getvalue()
+    assert "The MISP event has no valid" in err.getvalue()
     assert "STIX 1.x" in err.getvalue()
 
 
 def test_import_command_needs_an_existing_owner(owner, samples_dir):
     with pytest.raises(CommandError, match="No organization"):
         call_command("import", str(samples_dir / C2), owner="NOPE")
+
+
+def test_two_organizations_importing_one_bundle_each_get_their_own_copy(
+    owner, outsider, samples_dir
+):
+    from csirtnet.sharing.services import import_stix
+
+    data = (samples_dir / C2).read_bytes()
+    mine = import_stix(actor=owner, data=data, source="test")
+    theirs = import_stix(actor=outsider, data=data, source="test")
+    assert (mine.stored_count, theirs.stored_count) == (1, 1)
+    assert StixObject.objects.visible_to(outsider).filter(owner=outsider.organization).count() == 1
+    assert not StixObject.objects.visible_to(outsider).filter(owner=owner.organization).exists()

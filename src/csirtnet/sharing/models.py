@@ -24,7 +24,8 @@ class StixObject(models.Model):
     object exactly as received (custom properties included); `stix_id`, `type`,
     `modified` and the TLP label are read from it. A version is `(stix_id, version)`,
     `version` being `modified` as written (or `created`, or "" for objects without
-    either, e.g. cyber-observables); `content_sha256` tells a repeat from a conflict.
+    either, e.g. cyber-observables), once per owner; `content_sha256` tells a repeat from
+    a conflict.
     `date_added` is when this server stored it (TAXII 2.1, section 3.4), unique with `pk`
     as the pagination order. Shared under the TLP rule (`visible_to`): `owner` is the
     organization that imported or made it.
@@ -61,7 +62,10 @@ class StixObject(models.Model):
         verbose_name = _("STIX object")
         verbose_name_plural = _("STIX objects")
         constraints = [
-            models.UniqueConstraint(fields=["stix_id", "version"], name="one_row_per_version"),
+            # per owner: two organizations importing one public bundle each get their copy
+            models.UniqueConstraint(
+                fields=["owner", "stix_id", "version"], name="one_row_per_version_per_owner"
+            ),
             models.CheckConstraint(condition=models.Q(tlp__in=TLP.values), name="stix_tlp_known"),
         ]
         indexes = [
@@ -93,3 +97,39 @@ class StixValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.value}"
+
+
+class TaxiiSubscription(models.Model):
+    """
+    A TAXII 2.1 collection of another server that an organization pulls (`csirtnet taxii
+    pull`). `added_after` is the `X-TAXII-Date-Added-Last` (TAXII 2.1, section 3.5) of the
+    last page fully imported, as the server wrote it; the next pull asks for objects
+    added after it. `last_error` is the reason the last pull stopped, "" when it ended.
+    """
+
+    url = models.URLField(_("API root URL"), max_length=500)
+    collection_id = models.CharField(_("collection id"), max_length=200)
+    owner = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="taxii_subscriptions"
+    )
+    added_after = models.CharField(_("added after"), max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_pulled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("TAXII subscription")
+        verbose_name_plural = _("TAXII subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "url", "collection_id"], name="one_subscription_per_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} {self.collection_id}"
+
+    @property
+    def collection_url(self) -> str:
+        """The collection's URL: `<api root>/collections/<id>/` (TAXII 2.1, section 5.2)."""
+        return f"{self.url.rstrip('/')}/collections/{self.collection_id}/"

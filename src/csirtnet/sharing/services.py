@@ -1,10 +1,15 @@
-"""Verbs of sharing: import STIX 2.1 objects, export them and incidents as STIX 2.1 bundles."""
+"""
+Verbs of sharing: import STIX 2.1 objects and MISP events, export objects and incidents as
+STIX 2.1 bundles and incidents as MISP events.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import stix2
@@ -14,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from csirtnet.core.text import printable
 from csirtnet.incidents.models import Incident
-from csirtnet.sharing import stix
+from csirtnet.sharing import misp, stix
 from csirtnet.sharing.models import StixObject, StixValue
 from csirtnet.sharing.tlp import TLP
 
@@ -207,7 +212,7 @@ def import_stix(
         for obj in objects
         if isinstance(obj, dict) and (label := stix.marking_tlp(obj)) is not None
     }
-    existing = _existing_versions(objects)
+    existing = _existing_versions(objects, owner_id=actor.organization_id)
     report = ImportReport()
     for obj in objects:
         outcome = _import_one(obj, actor, source, default, markings, existing)
@@ -231,9 +236,10 @@ def _one_writer_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITER_LOCK])
 
 
-def _existing_versions(objects: list[Any]) -> dict[tuple[str, str], str]:
+def _existing_versions(objects: list[Any], *, owner_id: int) -> dict[tuple[str, str], str]:
+    """Return `{(id, version): sha256}` of the versions the owner already holds."""
     ids = {str(obj.get("id")) for obj in objects if isinstance(obj, dict)}
-    rows = StixObject.objects.filter(stix_id__in=ids).values_list(
+    rows = StixObject.objects.filter(owner_id=owner_id, stix_id__in=ids).values_list(
         "stix_id", "version", "content_sha256"
     )
     return {(stix_id, version): digest for stix_id, version, digest in rows}
@@ -327,3 +333,121 @@ def _newer(row: StixObject, previous: StixObject) -> bool:
     if row.modified_at is None or previous.modified_at is None:
         return True
     return row.modified_at >= previous.modified_at
+
+
+# --- MISP core format (sharing/misp.py maps; import_stix stores) ---------------------------
+
+
+@transaction.atomic
+def import_misp(
+    *, actor: Membership, data: bytes, source: str, tlp: str | None = None
+) -> ImportReport:
+    """
+    Store the MISP events of `data` (JSON: `{"Event": {...}}`, a bare event, or
+    `{"response": [...]}`) as STIX 2.1 objects (see `sharing.misp` for the mapping) for
+    `actor`'s organization, through `import_stix`: same outcomes, same versioning (a
+    re-import of the same event is unchanged), same TLP rule (an event's `tlp:*` tag,
+    else `tlp`, else AMBER).
+
+    Raises:
+        PermissionDenied: `actor` is not an active membership.
+        ValidationError: not UTF-8 JSON, not a MISP event (a galaxy, sightings, sharing
+            groups... say so), or an attribute that cannot be mapped (the message names
+            its uuid and type); nothing is written then.
+    """
+    if not actor.is_active:
+        raise PermissionDenied
+    objects = [
+        obj
+        for event in misp.load_events(_json_document(data))
+        for obj in misp.event_objects(event)
+    ]
+    return _store_mapped(actor, objects, source, tlp)
+
+
+def _store_mapped(
+    actor: Membership, objects: list[dict[str, Any]], source: str, tlp: str | None
+) -> ImportReport:
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    return import_stix(actor=actor, data=json.dumps(bundle).encode(), source=source, tlp=tlp)
+
+
+def _json_document(data: bytes) -> Any:
+    try:
+        return json.loads(_decode(data))
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
+            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+        ) from exc
+
+
+_FEED_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+@transaction.atomic
+def import_misp_feed(
+    *, actor: Membership, folder: Path, source: str = "", tlp: str | None = None
+) -> ImportReport:
+    """
+    Store the events of a MISP feed folder (`manifest.json`: event uuid to event
+    metadata, and one `<uuid>.json` per event, as MISP writes feeds) like `import_misp`,
+    in one transaction. An event whose file is missing or cannot be imported is one
+    rejected outcome (its id the event uuid, the reason naming the file); nothing of it
+    is written, the other events are.
+
+    Raises:
+        PermissionDenied: `actor` is not an active membership.
+        ValidationError: no readable `manifest.json`, or it is not an object of event uuids.
+    """
+    if not actor.is_active:
+        raise PermissionDenied
+    try:
+        manifest = _json_document((folder / "manifest.json").read_bytes())
+    except OSError as exc:
+        raise ValidationError(_("No readable manifest.json: not a MISP feed folder.")) from exc
+    if not isinstance(manifest, dict) or not all(_FEED_UUID.fullmatch(k) for k in manifest):
+        raise ValidationError(_("manifest.json is not an object of MISP event uuids."))
+    rejected: list[ObjectOutcome] = []
+    objects: list[dict[str, Any]] = []
+    for event_uuid in manifest:
+        name = f"{event_uuid}.json"
+        try:
+            document = _json_document((folder / name).read_bytes())
+            events = misp.load_events(document)
+            objects.extend(obj for event in events for obj in misp.event_objects(event))
+        except FileNotFoundError:
+            reason = _("%(file)s: listed in manifest.json but missing.") % {"file": name}
+            rejected.append(ObjectOutcome(event_uuid, REJECTED, reason))
+        except (OSError, ValidationError) as exc:
+            reason = _("%(file)s: %(error)s") % {"file": name, "error": _error_text(exc)}
+            rejected.append(ObjectOutcome(event_uuid, REJECTED, printable(reason)))
+    report = (
+        _store_mapped(actor, objects, source or folder.name, tlp) if objects else ImportReport()
+    )
+    report.outcomes.extend(rejected)
+    return report
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(str(message) for message in exc.messages)
+    return str(exc)
+
+
+def export_incident_misp(*, actor: Membership, incident_reference: str) -> dict[str, Any]:
+    """
+    Return an incident `actor` may export as MISP event JSON (`{"Event": {...}}`, MISP
+    core format; see `misp.incident_to_misp`); TLP:RED incidents are never exported.
+
+    Raises:
+        Incident.DoesNotExist: no such incident, hidden from `actor`, or TLP:RED.
+    """
+    incident = (
+        Incident.objects.exportable_to(actor)
+        .prefetch_related("observables")
+        .get(reference=incident_reference)
+    )
+    return {"Event": json.loads(misp.incident_to_misp(incident).to_json())}

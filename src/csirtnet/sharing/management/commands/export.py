@@ -1,4 +1,4 @@
-"""`csirtnet export --incident REF --format stix --as ORG`: an incident as a STIX 2.1 bundle."""
+"""`csirtnet export --incident REF --format stix|misp --as ORG`: an incident as STIX or MISP."""
 
 from __future__ import annotations
 
@@ -12,17 +12,22 @@ from csirtnet.accounts.models import Membership
 from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
 from csirtnet.incidents.models import Incident
-from csirtnet.sharing.services import command_actor, export_incident_stix
+from csirtnet.sharing.services import (
+    command_actor,
+    export_incident_misp,
+    export_incident_stix,
+)
 
 
 class Command(BaseCommand):
     """
-    Write the STIX 2.1 bundle of an incident to standard output, as the organization
+    Write the STIX 2.1 bundle (`--format stix`) or the MISP event JSON (`--format misp`,
+    MISP core format) of an incident to standard output, as the organization
     `--as` sees it (its first active admin, else handler): an incident hidden from it,
     or labelled TLP:RED, is "no such incident".
     """
 
-    help = "Export an incident as a STIX 2.1 bundle (JSON on standard output)."
+    help = "Export an incident as a STIX 2.1 bundle or a MISP event (JSON on standard output)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--incident", required=True, help="incident reference")
@@ -32,11 +37,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["format"] == "misp":
-            raise CommandError(_("MISP export is not available yet."))
         actor = _actor(options["as_org"])
+        export = export_incident_misp if options["format"] == "misp" else export_incident_stix
         try:
-            bundle = export_incident_stix(actor=actor, incident_reference=options["incident"])
+            bundle = export(actor=actor, incident_reference=options["incident"])
         except Incident.DoesNotExist as exc:
             raise CommandError(_("No such incident.")) from exc
         self.stdout.write(json.dumps(bundle, indent=2, ensure_ascii=False))

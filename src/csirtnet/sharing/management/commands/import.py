@@ -1,5 +1,5 @@
 # ruff: noqa: N999 (the command is `csirtnet import`: the module is named after it)
-"""`csirtnet import FILE...`: store STIX 2.1 bundles and objects as shared objects."""
+"""`csirtnet import FILE...`: store STIX 2.1 bundles and objects, MISP events and feeds."""
 
 from __future__ import annotations
 
@@ -14,25 +14,29 @@ from django.utils.translation import gettext as _
 from csirtnet.accounts.models import Membership
 from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
-from csirtnet.sharing.services import ImportReport, command_actor, import_stix
+from csirtnet.sharing import misp
+from csirtnet.sharing.services import (
+    ImportReport,
+    command_actor,
+    import_misp,
+    import_misp_feed,
+    import_stix,
+)
 from csirtnet.sharing.tlp import TLP
-
-
-def _misp_not_yet() -> str:
-    return _("MISP import is not available yet.")
 
 
 class Command(BaseCommand):
     """
-    Import STIX 2.1 files for an organization (`--owner`), acting as its first active
-    admin, else handler (`services.command_actor`). Prints one line per file; rejected
+    Import STIX 2.1 files, MISP event files (`services.import_misp`) and MISP feed
+    folders (`services.import_misp_feed`) for an organization (`--owner`), acting as its
+    first active admin, else handler (`services.command_actor`). Prints one line per file; rejected
     and conflicting objects follow at verbosity 1 and above. Fails (non-zero exit) when
     a file could not be imported at all.
     """
 
     help = (
-        "Import STIX 2.1 bundles or objects: prints per file the objects stored, "
-        "unchanged, rejected and in conflict. MISP files are recognized, not imported yet."
+        "Import STIX 2.1 bundles or objects, MISP events (JSON) and MISP feed folders: "
+        "prints per file the objects stored, unchanged, rejected and in conflict."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -62,11 +66,11 @@ class Command(BaseCommand):
     def _import(self, path: Path, actor: Membership, tlp: str | None) -> ImportReport:
         if path.is_dir():
             if (path / "manifest.json").is_file():
-                raise ValidationError(_misp_not_yet())
+                return import_misp_feed(actor=actor, folder=path, source=path.name, tlp=tlp)
             raise ValidationError(_("A folder that is not a MISP feed."))
         data = path.read_bytes()
-        if _is_misp_event(data):
-            raise ValidationError(_misp_not_yet())
+        if _is_misp(data):
+            return import_misp(actor=actor, data=data, source=path.name, tlp=tlp)
         return import_stix(actor=actor, data=data, source=path.name, tlp=tlp)
 
     def _print(self, path: Path, report: ImportReport, verbosity: int) -> None:
@@ -103,20 +107,16 @@ def _actor(short_name: str) -> Membership:
         ) from exc
 
 
-def _is_misp_event(data: bytes) -> bool:
+def _is_misp(data: bytes) -> bool:
     """
-    Return True for MISP core format JSON: `{"Event": ...}`, `{"response": [...]}`, or a
-    bare event (`info` with `Attribute` or `Object` lists, as MISP and PyMISP write them).
+    Return True for MISP core format JSON: an event (`{"Event": ...}` or bare), a search
+    answer `{"response": [...]}`, or a MISP fragment, which `import_misp` refuses by name.
     """
     try:
         document = json.loads(data)
     except ValueError:
         return False
-    if not isinstance(document, dict):
-        return False
-    if "Event" in document or isinstance(document.get("response"), list):
-        return True
-    return "info" in document and ("Attribute" in document or "Object" in document)
+    return misp.looks_like_misp(document)
 
 
 def _message(exc: Exception) -> str:
