@@ -342,3 +342,46 @@ def test_two_organizations_importing_one_bundle_each_get_their_own_copy(
     assert (mine.stored_count, theirs.stored_count) == (1, 1)
     assert StixObject.objects.visible_to(outsider).filter(owner=outsider.organization).count() == 1
     assert not StixObject.objects.visible_to(outsider).filter(owner=owner.organization).exists()
+
+
+def test_hostile_files_are_clear_errors_not_crashes(owner):
+    deep = (
+        b'{"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982", "x": '
+        + (b"[" * 5000 + b"]" * 5000)
+        + b"}"
+    )
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        _import(owner, deep)
+    with pytest.raises(ValidationError, match="NaN is not a JSON value"):
+        _import(owner, _bundle(CAMPAIGN).replace(b'"Green', b'NaN, "x": "Green'))
+    assert not StixObject.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"id": None}, "type--UUID"),
+        ({"id": "x-acme--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}, "type--UUID"),
+        ({"modified": "2016-04-06T20:03:00.000Z" * 200}, "not a timestamp"),
+        ({"modified": "0001-01-01T00:00:00+14:00"}, "not a timestamp"),
+        ({"object_marking_refs": "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"},
+         "not a list"),
+        ({"description": "\ud800"}, "not valid Unicode"),
+    ],
+)  # fmt: skip
+def test_unfit_objects_are_rejected_by_name_and_the_rest_stored(owner, change, reason):
+    good = {**CAMPAIGN, "id": "campaign--11111111-2222-4333-8444-555555555555"}
+    bad = {key: value for key, value in {**CAMPAIGN, **change}.items() if value is not None}
+    report = _import(owner, json.dumps({
+        "type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982",
+        "objects": [good, bad],
+    }).encode("utf-8", "surrogatepass"))  # fmt: skip
+    assert (report.stored_count, report.rejected_count) == (1, 1)
+    assert reason in report.outcomes[1].reason
+
+
+def test_a_granular_red_marking_makes_the_whole_object_red(owner):
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    marked = {**CAMPAIGN, "granular_markings": [{"marking_ref": red, "selectors": ["name"]}]}
+    _import(owner, _bundle(marked), tlp="green")
+    assert StixObject.objects.get(stix_id=CAMPAIGN["id"]).tlp == TLP.RED

@@ -339,3 +339,20 @@ def test_an_envelope_of_stix_2_0_objects_is_a_bad_request(taxii):
     response = taxii.post(collection_url(ADDRESSED, "objects/"), json.dumps({"objects": [old]}))
     assert response.status_code == 400
     assert not StixObject.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"added_after": "0001-01-01T00:00:00+01:00"},
+        {"added_after": "9999-12-31T23:59:59-01:00"},
+        {"match[version]": "0001-01-01T00:00:00+05:00"},
+        {"next": base64.urlsafe_b64encode(b"0001-01-01T00:00:00+01:00|5").decode()},
+        {"next": base64.urlsafe_b64encode(b"2026-01-01T00:00:00|5").decode()},
+        {"next": base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"9" * 23).decode()},
+    ],
+)  # fmt: skip
+def test_out_of_range_times_and_odd_cursors_are_400_not_500(owner, params):
+    response = Taxii(token_for(owner)).get(ROOT + f"collections/{NETWORK}/objects/", params)
+    assert response.status_code == 400
+    assert response.json()["http_status"] == "400"  # a string in TAXII 2.1 (section 3.6.1)

@@ -96,13 +96,7 @@ def load_stix(data: bytes) -> list[dict[str, Any]]:
         if "STIX_Package" in text or "stix:" in text or "stix-1" in text.lower():
             raise ValidationError(_("This is STIX 1.x (XML); only STIX 2.1 JSON can be imported."))
         raise ValidationError(_("This is XML, not STIX 2.1 JSON."))
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
-            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
-        ) from exc
+    document = read_json(text)
     if not isinstance(document, dict) or not isinstance(document.get("type"), str):
         raise ValidationError(_("Not a STIX object or bundle: no `type`."))
     if not _STIX_ID.fullmatch(str(document.get("id", ""))):
@@ -119,6 +113,32 @@ def load_stix(data: bytes) -> list[dict[str, Any]]:
         objects = [document]
     _check_versions(objects)
     return objects
+
+
+def read_json(data: bytes | str) -> Any:
+    """
+    Return the JSON document in `data` (UTF-8, a byte-order mark allowed; RFC 8259).
+
+    Raises:
+        ValidationError: not UTF-8 (naming the byte), not JSON (naming line and column),
+            NaN or Infinity (not JSON, and no database stores them), or nested too deeply.
+    """
+    text = _decode(data) if isinstance(data, bytes) else data
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValidationError(_("The JSON is nested too deeply.")) from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
+            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+        ) from exc
+    except ValueError as exc:
+        raise ValidationError(_("Not valid JSON: %(error)s.") % {"error": exc}) from exc
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 _STIX_ID = re.compile(
@@ -236,6 +256,29 @@ def _one_writer_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_WRITER_LOCK])
 
 
+def _shape_problem(obj: dict[str, Any]) -> str:
+    """
+    Return what makes `obj` unfit to store whatever its type (custom objects included),
+    or "": an `id` of the form type--UUID (section 2.9), a version timestamp of at most
+    40 characters (section 3.2), marking references as a list (section 7.2.2), and text
+    that is valid Unicode (no lone surrogates).
+    """
+    if not _STIX_ID.fullmatch(str(obj.get("id", ""))) or not str(obj["id"]).startswith(
+        f"{obj.get('type')}--"
+    ):
+        return str(_("no `id` of the form type--UUID matching its `type` (section 2.9)."))
+    version = stix.object_version(obj)
+    if version and (len(version) > 40 or stix.parse_timestamp(version) is None):
+        return str(_("`modified` or `created` is not a timestamp (section 3.2)."))
+    if not isinstance(obj.get("object_marking_refs", []), list):
+        return str(_("`object_marking_refs` is not a list (section 7.2.2)."))
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return str(_("the object holds text that is not valid Unicode."))
+    return ""
+
+
 def _existing_versions(objects: list[Any], *, owner_id: int) -> dict[tuple[str, str], str]:
     """Return `{(id, version): sha256}` of the versions the owner already holds."""
     ids = {str(obj.get("id")) for obj in objects if isinstance(obj, dict)}
@@ -258,11 +301,15 @@ def _import_one(
     stix_id = str(obj.get("id", ""))
     if stix.marking_tlp(obj) is not None:
         return ObjectOutcome(stix_id, MARKING)
-    try:
-        stix2.parse(obj, allow_custom=True, version="2.1")
-    except Exception as exc:  # noqa: BLE001 (stix2 raises many kinds; each is a rejection)
-        reason = _("%(id)s: %(error)s") % {"id": stix_id or "?", "error": _first_line(exc)}
-        return ObjectOutcome(stix_id, REJECTED, printable(reason))
+    problem = _shape_problem(obj)
+    if not problem:
+        try:
+            stix2.parse(obj, allow_custom=True, version="2.1")
+        except Exception as exc:  # noqa: BLE001 (stix2 raises many kinds; each is a rejection)
+            problem = _first_line(exc)
+    if problem:
+        reason = _("%(id)s: %(error)s") % {"id": stix_id[:300] or "?", "error": problem}
+        return ObjectOutcome(stix_id[:300], REJECTED, printable(reason))
     version = stix.object_version(obj)
     digest = stix.content_sha256(obj)
     stored = existing.get((stix_id, version))
@@ -373,13 +420,7 @@ def _store_mapped(
 
 
 def _json_document(data: bytes) -> Any:
-    try:
-        return json.loads(_decode(data))
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
-            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
-        ) from exc
+    return read_json(data)
 
 
 _FEED_UUID = re.compile(

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import stix2
@@ -49,7 +49,10 @@ TLP_BY_MARKING_ID: dict[str, TLP] = {
     **{marking_id: label for label, marking_id in TLP2_MARKING_IDS.items()},
 }
 
-_TLP1_WORDS = {"white": TLP.CLEAR, "green": TLP.GREEN, "amber": TLP.AMBER, "red": TLP.RED}
+_TLP1_WORDS = {
+    "white": TLP.CLEAR, "clear": TLP.CLEAR, "green": TLP.GREEN, "amber": TLP.AMBER,
+    "amber+strict": TLP.AMBER_STRICT, "red": TLP.RED,
+}  # fmt: skip
 
 # Hash algorithm names (STIX 2.1 hash-algorithm-ov, section 10.7) to observable types.
 _HASHES = {"MD5": ObservableType.MD5, "SHA1": ObservableType.SHA1, "SHA256": ObservableType.SHA256}
@@ -127,12 +130,18 @@ def marking_tlp(marking: Mapping[str, Any]) -> TLP | None:
 
 def object_tlp(obj: Mapping[str, Any], markings: Mapping[str, TLP] | None = None) -> TLP | None:
     """
-    Return the strictest TLP label among `obj`'s `object_marking_refs` (section 7.2.2),
-    or None when none of them is a TLP marking. `markings` adds TLP markings defined in
-    the same bundle under other ids (marking id to label).
+    Return the strictest TLP label among `obj`'s `object_marking_refs` (section 7.2.2)
+    and its granular markings (section 7.2.3: the whole object carries the strictest
+    label of its parts), or None when none of them is a TLP marking. `markings` adds
+    TLP markings defined in the same bundle under other ids (marking id to label).
     """
     known = {**TLP_BY_MARKING_ID, **(markings or {})}
     refs = obj.get("object_marking_refs") or []
+    if isinstance(refs, str):
+        refs = [refs]
+    granular = obj.get("granular_markings") or []
+    if isinstance(granular, list):  # a part marked stricter makes the whole object stricter
+        refs = [*refs, *(g.get("marking_ref") for g in granular if isinstance(g, Mapping))]
     labels = [known[ref] for ref in refs if isinstance(ref, str) and ref in known]
     return strictest(labels) if labels else None
 
@@ -156,8 +165,9 @@ def parse_timestamp(text: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.astimezone(UTC) if moment.tzinfo else None
+    except (ValueError, OverflowError):  # not a time, or outside years 1-9999 in UTC
         return None
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
 from csirtnet.sharing import stix
-from csirtnet.sharing.services import CONFLICT, REJECTED, import_stix
+from csirtnet.sharing.services import CONFLICT, REJECTED, import_stix, read_json
 from csirtnet.sharing.tlp import TLP
 from csirtnet.taxii.envelopes import TaxiiError, timestamp
 from csirtnet.taxii.models import AddStatus
@@ -32,9 +32,9 @@ def parse_envelope(data: bytes) -> list[Any]:
         TaxiiError: 400 when `data` is not JSON or not an envelope.
     """
     try:
-        envelope = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise TaxiiError(400, _("Bad request"), _("The body is not JSON.")) from None
+        envelope = read_json(data)
+    except ValidationError as error:
+        raise TaxiiError(400, _("Bad request"), " ".join(error.messages)) from None
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list):
         raise TaxiiError(400, _("Bad request"), _('Send an envelope: {"objects": […]}.'))

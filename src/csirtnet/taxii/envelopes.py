@@ -124,16 +124,16 @@ def parse_timestamp(text: str, *, name: str) -> datetime:
     """
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise TaxiiError(
-            400,
-            _("Invalid parameter"),
-            _("%(name)s must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00.000000Z.")
-            % {"name": name},
-        )
-    return value.astimezone(UTC)
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or outside years 1-9999 in UTC
+        pass
+    raise TaxiiError(
+        400,
+        _("Invalid parameter"),
+        _("%(name)s must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00.000000Z.")
+        % {"name": name},
+    )
 
 
 def encode_cursor(row: StixObject) -> str:
@@ -154,7 +154,10 @@ def after_cursor(cursor: str) -> Q:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         added, _sep, pk = raw.partition("|")
         date_added, row_pk = datetime.fromisoformat(added), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if date_added.tzinfo is None or not 0 < row_pk < 2**63:
+            raise ValueError(raw)
+        date_added = date_added.astimezone(UTC)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise TaxiiError(400, _("Invalid parameter"), _("Unknown next value.")) from None
     return Q(date_added__gt=date_added) | Q(date_added=date_added, pk__gt=row_pk)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import time
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.db import OperationalError, connections
 from django.utils.translation import gettext as _
 from django_tasks import TaskResult, TaskResultStatus
 from django_tasks.signals import task_finished
@@ -15,6 +18,7 @@ from csirtnet.incidents.delivery import deliver_pending_notifications
 from csirtnet.reports.delivery import DeliverySummary, deliver_pending_digests
 from csirtnet.reports.tasks import deliver_digest
 
+logger = logging.getLogger(__name__)
 _WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGQUIT", signal.SIGTERM)]
 
 
@@ -34,7 +38,7 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["batch"]:
-            super().handle(*args, **options)
+            self._poll(*args, **options)
             return
         summary = self._run_queued(options)
         summary = summary.merge(deliver_pending_digests())
@@ -46,6 +50,23 @@ class Command(DbWorkerCommand):
         if summary.failed_count or notifications.failed_count:
             raise CommandError(line)
         self.stdout.write(line)
+
+    def _poll(self, *args: Any, **options: Any) -> None:
+        """
+        Poll until stopped. A database that stays locked past its timeout (a long
+        SQLite import holds the write lock) is waited out and polling resumes, rather
+        than the worker dying and mail stopping; other errors end the worker.
+        """
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except OperationalError as error:
+                if "locked" not in str(error).lower():
+                    raise
+                logger.warning("worker: the database is locked; polling again in 5 s")
+                connections.close_all()
+                time.sleep(5)
 
     def _run_queued(self, options: dict[str, Any]) -> DeliverySummary:
         """Run `db_worker --batch` quietly (its log at -v 2) and count digest outcomes."""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from csirtnet.sharing.services import (
     import_misp,
     import_misp_feed,
     import_stix,
+    read_json,
 )
 from csirtnet.sharing.tlp import TLP
 
@@ -113,8 +113,8 @@ def _is_misp(data: bytes) -> bool:
     answer `{"response": [...]}`, or a MISP fragment, which `import_misp` refuses by name.
     """
     try:
-        document = json.loads(data)
-    except ValueError:
+        document = read_json(data)
+    except ValidationError:
         return False
     return misp.looks_like_misp(document)
 
