@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from csirtnet.directory.models import Organization
 from csirtnet.sharing.observables import ObservableType
-from csirtnet.sharing.tlp import TLP, SharedQuerySet
+from csirtnet.sharing.querysets import StixObjectQuerySet
+from csirtnet.sharing.tlp import TLP
 
 
 class StixObject(models.Model):
@@ -55,7 +56,7 @@ class StixObject(models.Model):
     )
     source = models.CharField(_("source"), max_length=300, blank=True)
 
-    objects = SharedQuerySet["StixObject"].as_manager()
+    objects = StixObjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["date_added", "pk"]

@@ -137,6 +137,19 @@ def read_json(data: bytes | str) -> Any:
         raise ValidationError(_("Not valid JSON: %(error)s.") % {"error": exc}) from exc
 
 
+def detect_format(data: bytes) -> str:
+    """
+    Return "misp" for MISP core format JSON (an event, `{"Event": ...}` or bare, a search
+    answer `{"response": [...]}`, or a MISP fragment, which `import_misp` refuses by
+    name), else "stix": `import_stix` then says what else the file is (XML, STIX 2.0...).
+    """
+    try:
+        document = read_json(data)
+    except ValidationError:
+        return "stix"
+    return "misp" if misp.looks_like_misp(document) else "stix"
+
+
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 

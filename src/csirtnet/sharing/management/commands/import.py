@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from csirtnet.accounts.models import Membership
 from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
-from csirtnet.sharing import misp
 from csirtnet.sharing.services import (
     ImportReport,
     command_actor,
+    detect_format,
     import_misp,
     import_misp_feed,
     import_stix,
-    read_json,
 )
 from csirtnet.sharing.tlp import TLP
 
@@ -69,7 +68,7 @@ class Command(BaseCommand):
                 return import_misp_feed(actor=actor, folder=path, source=path.name, tlp=tlp)
             raise ValidationError(_("A folder that is not a MISP feed."))
         data = path.read_bytes()
-        if _is_misp(data):
+        if detect_format(data) == "misp":
             return import_misp(actor=actor, data=data, source=path.name, tlp=tlp)
         return import_stix(actor=actor, data=data, source=path.name, tlp=tlp)
 
@@ -105,18 +104,6 @@ def _actor(short_name: str) -> Membership:
             _("%(name)s has no active admin or handler to act as.")
             % {"name": printable(short_name)}
         ) from exc
-
-
-def _is_misp(data: bytes) -> bool:
-    """
-    Return True for MISP core format JSON: an event (`{"Event": ...}` or bare), a search
-    answer `{"response": [...]}`, or a MISP fragment, which `import_misp` refuses by name.
-    """
-    try:
-        document = read_json(data)
-    except ValidationError:
-        return False
-    return misp.looks_like_misp(document)
 
 
 def _message(exc: Exception) -> str:
