@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.accounts.models import Membership
-from csirtnet.directory.models import MemberState, Organization, Sector
+from csirtnet.directory.models import Organization, Sector
+from csirtnet.incidents.fields import (
+    ChoiceOfRow,
+    DateTimeInput,
+    ObservablesField,
+    OrganizationChoiceField,
+    PersonChoiceField,
+    choice_field,
+    model_field,
+    people_choices,
+    rsit_class_choices,
+    rsit_group_choices,
+    state_choices,
+    with_any,
+)
 from csirtnet.incidents.models import (
     PAP,
     SEVERITY_DEFINITIONS,
@@ -22,15 +36,12 @@ from csirtnet.incidents.models import (
     Status,
 )
 from csirtnet.incidents.querysets import IncidentQuerySet
-from csirtnet.incidents.services import MAX_OBSERVABLES, ProposedState, propose_affected_states
+from csirtnet.incidents.services import ProposedState, propose_affected_states
 from csirtnet.incidents.validation import event_observables
-from csirtnet.reports.models import RSIT_CLASSES
-from csirtnet.sharing.observables import detect
-from csirtnet.sharing.taxonomy import rsit_choices, rsit_classes
+from csirtnet.sharing.taxonomy import rsit_classes
 from csirtnet.sharing.tlp import TLP, strictest
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
     from django.forms.boundfield import BoundWidget
 
     from csirtnet.reports.models import Event
@@ -66,169 +77,6 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-class DateTimeInput(forms.DateTimeInput):
-    """A UTC date and time picker (to the second) in browsers that have one."""
-
-    input_type = "datetime-local"
-
-    def __init__(self) -> None:
-        super().__init__({"step": "1"}, format="%Y-%m-%dT%H:%M:%S")
-
-
-class ObservablesField(forms.CharField):
-    """
-    Observables written one a line, each of a type detected from its text (IP address,
-    network, domain, URL, e-mail, hash, ASN). Cleans to `[(type, normalized value)]`
-    without repeats; each bad line is an error naming its line number.
-    """
-
-    widget = forms.Textarea(attrs={"rows": 6, "class": "mono", "spellcheck": "false"})
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 200_000)
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> list[tuple[str, str]]:
-        """
-        Return the detected `(type, value)` pairs in order.
-
-        Raises:
-            ValidationError: one message per unusable line, or too many values.
-        """
-        text = super().clean(value)
-        found: dict[tuple[str, str], None] = {}
-        errors = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                found[detect(line)] = None
-            except ValueError as error:
-                errors.append(
-                    ValidationError(
-                        _("Line %(number)d: %(error)s"),
-                        code="observable",
-                        params={"number": number, "error": error},
-                    )
-                )
-        if errors:
-            raise ValidationError(errors)
-        if len(found) > MAX_OBSERVABLES:
-            raise ValidationError(
-                _("At most %(count)d observables at a time."),
-                code="too_many",
-                params={"count": MAX_OBSERVABLES},
-            )
-        return list(found)
-
-
-_MAX_PK = 2**63 - 1  # a bigint primary key; a larger number overflows the database driver
-
-
-def _refuse_out_of_range(field: forms.ModelChoiceField[Any], values: Iterable[Any]) -> None:
-    """Refuse a chosen id that is a number no primary key can be (it would overflow)."""
-    for value in values:
-        text = str(value).strip()
-        if text.lstrip("-").isdigit() and not 1 <= int(text) <= _MAX_PK:
-            raise ValidationError(
-                field.error_messages["invalid_pk_value"],
-                code="invalid_pk_value",
-                params={"pk": text[:30]},
-            )
-
-
-class _ChoiceOfRows(forms.ModelMultipleChoiceField[Any]):
-    """A multiple choice of rows by primary key that refuses out-of-range ids cleanly."""
-
-    def _check_values(self, value: Any) -> Any:
-        _refuse_out_of_range(self, value)
-        return super()._check_values(value)  # type: ignore[misc]  # private in the stubs
-
-
-class _ChoiceOfRow(forms.ModelChoiceField[Any]):
-    """A choice of one row by primary key that refuses an out-of-range id cleanly."""
-
-    def to_python(self, value: Any) -> Any:
-        if value not in self.empty_values:
-            _refuse_out_of_range(self, [value])
-        return super().to_python(value)
-
-
-class PersonChoiceField(_ChoiceOfRows):
-    """People of the network, shown with the organizations they act for."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        """Return "username (ORG, ORG)"."""
-        organizations = ", ".join(m.organization.short_name for m in obj.active_memberships)
-        return f"{obj.get_username()} ({organizations})"
-
-
-class OrganizationChoiceField(_ChoiceOfRows):
-    """Organizations of the directory, members first; non-members are marked."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        """Return "SHORT - Name", with "(not a member)" for a non-member."""
-        label = f"{obj.short_name} - {obj.name}"
-        if obj.is_member:
-            return label
-        return str(_("%(organization)s (not a member)") % {"organization": label})
-
-
-def _people() -> QuerySet[Any]:
-    """Return the active users with an active membership, with those memberships."""
-    active = Membership.objects.filter(is_active=True)
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=active.values("user"))
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=active.select_related("organization"),
-                to_attr="active_memberships",
-            )
-        )
-        .order_by("username")
-    )
-
-
-def _state_choices() -> list[tuple[str, str]]:
-    """Return the member states as (code, "Name (CODE)"), by name in the active language."""
-    states = sorted(MemberState.objects.all(), key=lambda state: state.name)
-    return [(state.code, f"{state.name} ({state.code})") for state in states]
-
-
-def _rsit_class_choices() -> list[tuple[str, str]]:
-    """Return the RSIT classes (predicates) with their display names."""
-    return [(name, str(RSIT_CLASSES.get(name, name))) for name in rsit_classes()]
-
-
-def _rsit_group_choices() -> list[tuple[str, Any]]:
-    """Return the RSIT "class:type" choices grouped by class display name."""
-    return [
-        (str(RSIT_CLASSES.get(predicate, predicate)), values)
-        for predicate, values in rsit_choices()
-    ]
-
-
-def _all(choices: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    """Return `choices` after an "All" choice that does not filter."""
-    return [("", _("All")), *choices]
-
-
-def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
-    """Return the choice field `name` of `form`."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)  # for the type checker
-    return field
-
-
-def _model_field(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
-    """Return the model choice field `name` of `form`."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ModelChoiceField)  # for the type checker
-    return field
-
-
 class IncidentFilterForm(forms.Form):
     """
     The list filters, bound to the query string: text (reference, title, description or
@@ -244,24 +92,24 @@ class IncidentFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": _("Reference, title or observable")}
         ),
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=_all(Status.choices))
-    tlp = forms.ChoiceField(label="TLP", required=False, choices=_all(TLP.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=with_any(Status.choices))
+    tlp = forms.ChoiceField(label="TLP", required=False, choices=with_any(TLP.choices))
     severity = forms.TypedChoiceField(
         label=_("Severity"),
         required=False,
         coerce=int,
         empty_value=None,
-        choices=_all(Severity.choices),
+        choices=with_any(Severity.choices),
     )
     state = forms.ChoiceField(label=_("Affected state"), required=False)
-    sector = forms.ChoiceField(label=_("Sector"), required=False, choices=_all(Sector.choices))
+    sector = forms.ChoiceField(label=_("Sector"), required=False, choices=with_any(Sector.choices))
     taxonomy = forms.ChoiceField(label=_("RSIT class"), required=False)
     awaiting = forms.BooleanField(label=_("Awaiting our acknowledgement"), required=False)
 
     def __init__(self, data: Any) -> None:
         super().__init__(data)
-        _choice_field(self, "state").choices = _all(_state_choices())
-        _choice_field(self, "taxonomy").choices = _all(_rsit_class_choices())
+        choice_field(self, "state").choices = with_any(state_choices())
+        choice_field(self, "taxonomy").choices = with_any(rsit_class_choices())
 
     def filter_incidents(self, incidents: IncidentQuerySet) -> IncidentQuerySet:
         """
@@ -350,19 +198,19 @@ class IncidentForm(forms.Form):
         super().__init__(data, **kwargs)
         self.actor = actor
         self.proposals: list[ProposedState] | None = None  # set by `with_proposed_states`
-        self._choices("rsit", [("", "---------"), *_rsit_group_choices()])
-        self._choices("affected_states", _state_choices())
-        _model_field(self, "invited").queryset = (
+        self._choices("rsit", [("", "---------"), *rsit_group_choices()])
+        self._choices("affected_states", state_choices())
+        model_field(self, "invited").queryset = (
             Organization.objects.exclude(pk=actor.organization_id)
             .select_related("state")
             .order_by("-is_member", "short_name")
         )
         # the author always sees its incident
-        _model_field(self, "named_people").queryset = _people().exclude(pk=actor.user_id)
+        model_field(self, "named_people").queryset = people_choices().exclude(pk=actor.user_id)
 
     def _choices(self, name: str, choices: Sequence[tuple[str, Any]]) -> None:
         """Set the choices of the choice field `name`."""
-        _choice_field(self, name).choices = choices
+        choice_field(self, name).choices = choices
 
     @property
     def severity_options(self) -> list[tuple[BoundWidget, Any]]:
@@ -442,7 +290,7 @@ class IncidentEditForm(IncidentForm):
     page. The lead may pass to a participant.
     """
 
-    lead_organization = _ChoiceOfRow(
+    lead_organization = ChoiceOfRow(
         label=_("Lead organization"), queryset=Organization.objects.none(), empty_label=None
     )
 
@@ -452,13 +300,13 @@ class IncidentEditForm(IncidentForm):
         self.incident = incident
         participants = incident.participations.values("organization")
         states = set(incident.affected_states.values_list("code", flat=True))
-        self._choices("affected_states", [c for c in _state_choices() if c[0] not in states])
-        invited, people = _model_field(self, "invited"), _model_field(self, "named_people")
+        self._choices("affected_states", [c for c in state_choices() if c[0] not in states])
+        invited, people = model_field(self, "invited"), model_field(self, "named_people")
         invited.queryset = invited.queryset.exclude(pk__in=participants)  # type: ignore[union-attr]
         people.queryset = people.queryset.exclude(  # type: ignore[union-attr]
             pk__in=incident.recipient_people.values("pk")
         )
-        _model_field(self, "lead_organization").queryset = Organization.objects.filter(
+        model_field(self, "lead_organization").queryset = Organization.objects.filter(
             Q(pk=incident.owner_id) | Q(pk__in=participants)
         )
         self.fields["affected_states"].label = _("Add affected states")
@@ -502,7 +350,7 @@ class StatusForm(forms.Form):
     def __init__(self, data: Any = None, *, incident: Incident) -> None:
         super().__init__(data)
         allowed = TRANSITIONS.get(incident.status, frozenset())
-        _choice_field(self, "status").choices = [
+        choice_field(self, "status").choices = [
             (value, label) for value, label in Status.choices if value in allowed
         ]
 
@@ -562,9 +410,9 @@ class EscalateForm(forms.Form):
 
     def __init__(self, data: Any = None, *, actor: Membership, events: Sequence[Event]) -> None:
         super().__init__(data, initial=_escalation_initial(events))
-        _choice_field(self, "rsit").choices = [("", "---------"), *_rsit_group_choices()]
-        _choice_field(self, "affected_states").choices = _state_choices()
-        _model_field(self, "incident").queryset = Incident.objects.contributed_by(actor).exclude(
+        choice_field(self, "rsit").choices = [("", "---------"), *rsit_group_choices()]
+        choice_field(self, "affected_states").choices = state_choices()
+        model_field(self, "incident").queryset = Incident.objects.contributed_by(actor).exclude(
             status=Status.CLOSED
         )
 
