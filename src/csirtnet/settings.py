@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "csirtnet.reports",
     "csirtnet.sharing",
     "csirtnet.incidents",
+    "csirtnet.assistance",
+    "csirtnet.evidence",
     "csirtnet.api",
     "csirtnet.taxii",
 ]

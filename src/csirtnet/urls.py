@@ -18,6 +18,8 @@ urlpatterns = [
     path("reports/", include("csirtnet.reports.urls")),
     path("incidents/", include("csirtnet.incidents.urls")),
     path("sharing/", include("csirtnet.sharing.urls")),
+    path("assistance/", include("csirtnet.assistance.urls")),
+    path("evidence/", include("csirtnet.evidence.urls")),
     path("account/", include("csirtnet.accounts.urls")),
     path("api/", include("csirtnet.api.urls")),
     path("taxii2/", include("csirtnet.taxii.urls")),

@@ -1,0 +1,1 @@
+"""Mutual-assistance requests between members, with priority clocks and escalation."""

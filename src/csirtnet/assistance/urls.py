@@ -1,0 +1,7 @@
+"""Pages of assistance."""
+
+from django.urls import URLPattern
+
+app_name = "assistance"
+
+urlpatterns: list[URLPattern] = []

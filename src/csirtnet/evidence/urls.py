@@ -1,0 +1,7 @@
+"""Pages of evidence."""
+
+from django.urls import URLPattern
+
+app_name = "evidence"
+
+urlpatterns: list[URLPattern] = []
