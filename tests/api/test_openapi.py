@@ -70,7 +70,7 @@ def test_every_operation_is_authenticated_and_documents_its_errors():
         for path, methods in openapi()["paths"].items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 12
+    assert len(operations) == len(_registered_handlers())
     error = {"$ref": "#/components/schemas/ErrorOut"}
     for path, method, operation in operations:
         assert operation["security"] == [{"TokenAuth": []}], (path, method)
@@ -87,11 +87,25 @@ def test_operation_ids_are_the_handler_names():
         for methods in openapi()["paths"].values()
         for operation in methods.values()
     )
-    assert ids == [
+    assert ids == _registered_handlers()
+    assert {
         "acknowledge_incident", "add_comment", "add_observables", "change_status",
-        "correlate_value", "create_incident", "get_incident", "list_incidents", "list_observables",
+        "correlate_value", "create_incident", "create_sighting", "get_incident",
+        "import_objects", "list_incidents", "list_observables", "list_sightings",
         "list_timeline", "propose_affected_states", "update_incident",
-    ]  # fmt: skip
+    } <= set(ids)  # fmt: skip
+
+
+def _registered_handlers() -> list[str]:
+    """The names of the handler functions the routers of /api/v1/ hold, sorted."""
+    from csirtnet.api.main import api
+
+    return sorted(
+        operation.view_func.__name__
+        for _prefix, router in api._routers
+        for path_view in router.path_operations.values()
+        for operation in path_view.operations
+    )
 
 
 def test_labels_of_the_schemas_are_those_of_tlp_2_0_and_pap():

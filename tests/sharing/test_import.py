@@ -385,3 +385,94 @@ def test_a_granular_red_marking_makes_the_whole_object_red(owner):
     marked = {**CAMPAIGN, "granular_markings": [{"marking_ref": red, "selectors": ["name"]}]}
     _import(owner, _bundle(marked), tlp="green")
     assert StixObject.objects.get(stix_id=CAMPAIGN["id"]).tlp == TLP.RED
+
+
+# --- the JSON API: POST /api/v1/imports ------------------------------------------------------
+
+
+def test_the_api_imports_a_stix_bundle_and_reports_each_object(owner, samples_dir):
+    from tests.api.client import Api, token_for
+
+    data = (samples_dir / "stix21/oasis-examples/indicator-for-c2-ip-address.json").read_bytes()
+    api = Api(token_for(owner))
+
+    first = api.post("/imports?tlp=TLP:GREEN&source=c2.json", json.loads(data))
+    again = api.post("/imports", json.loads(data))
+
+    assert first.status_code == 200, first.body
+    assert first.body["format"] == "stix"
+    stored = [o for o in first.body["outcomes"] if o["status"] == "stored"]
+    assert first.body["stored_count"] == len(stored) > 0
+    assert again.body["stored_count"] == 0
+    assert again.body["unchanged_count"] == first.body["stored_count"]
+    rows = StixObject.objects.filter(owner=owner.organization)
+    assert set(rows.values_list("tlp", flat=True)) == {"green"}
+    assert set(rows.values_list("source", flat=True)) == {"c2.json"}
+
+
+def test_the_api_imports_a_misp_event(owner, samples_dir):
+    from tests.api.client import Api, token_for
+
+    data = (samples_dir / "misp/intelmq_misp_event.json").read_bytes()
+    answer = Api(token_for(owner)).post("/imports", json.loads(data))
+    assert answer.status_code == 200, answer.body
+    assert answer.body["format"] == "misp" and answer.body["stored_count"] > 0
+
+
+def test_the_api_keeps_valid_objects_and_names_the_rejected_ones(owner):
+    from tests.api.client import Api, token_for
+
+    good = {"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--0c6b4c1a-4f44-4e77-9d2c-5c5d0e6f7a8b",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"}  # fmt: skip
+    bad = {**good, "id": "indicator--1d7c5d2b-5a55-4f88-8e3d-6d6e1f7a8b9c", "pattern": "[nope"}
+    bundle = {"type": "bundle", "id": "bundle--2e8d6e3c-6b66-4a99-9f4e-7e7f2a8b9cad",
+              "objects": [good, bad]}  # fmt: skip
+
+    answer = Api(token_for(owner)).post("/imports", bundle)
+
+    assert answer.status_code == 200
+    assert [(o["id"], o["status"]) for o in answer.body["outcomes"]] == [
+        (good["id"], "stored"), (bad["id"], "rejected"),
+    ]  # fmt: skip
+    assert bad["id"] in answer.body["outcomes"][1]["reason"]
+    assert StixObject.objects.filter(stix_id=good["id"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"type": "bundle", "id": "bundle--2e8d6e3c-6b66-4a99-9f4e-7e7f2a8b9cad", "objects": [',
+         "line 1"),
+        (b'{"type": "bundle", "spec_version": "2.0", '
+         b'"id": "bundle--2e8d6e3c-6b66-4a99-9f4e-7e7f2a8b9cad", "objects": []}', "STIX 2.0"),
+        (b"<stix:STIX_Package/>", "STIX 1.x"),
+        (b"\xff\xfe{}", "UTF-8"),
+    ],
+)  # fmt: skip
+def test_the_api_refuses_unreadable_documents_clearly(owner, body, words):
+    from django.test import Client
+
+    from tests.api.client import assert_matches_document, token_for
+
+    answer = Client().post(
+        "/api/v1/imports", data=body, content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(owner)}"},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert words in assert_matches_document(answer)["detail"]
+    assert not StixObject.objects.exists()
+
+
+def test_the_api_import_needs_a_writing_token(owner):
+    from tests.api.client import Api, token_for
+
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--2e8d6e3c-6b66-4a99-9f4e-7e7f2a8b9cad",
+        "objects": [],
+    }
+    assert Api(token_for(owner, read_only=True)).post("/imports", bundle).status_code == 403
+    assert Api().post("/imports", bundle).status_code == 401

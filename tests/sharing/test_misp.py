@@ -15,7 +15,12 @@ from pymisp import MISPEvent
 from csirtnet.incidents.models import Incident
 from csirtnet.sharing.correlation import correlate
 from csirtnet.sharing.models import StixObject
-from csirtnet.sharing.services import export_incident_misp, import_misp, import_misp_feed
+from csirtnet.sharing.services import (
+    export_incident_misp,
+    export_misp_event,
+    import_misp,
+    import_misp_feed,
+)
 from csirtnet.sharing.tlp import TLP
 from tests.incidents.factories import IncidentFactory, ObservableFactory
 
@@ -197,3 +202,60 @@ def test_the_commands_import_misp_files_and_feeds_and_export_misp(owner, samples
     call_command("export", incident=incident.reference, format="misp", as_org="CERTuy", stdout=out)
     exported = json.loads(out.getvalue())
     assert exported["Event"]["Attribute"][0]["value"] == "192.0.2.9"
+
+
+def _attribute_keys(event: MISPEvent) -> set[tuple]:
+    """Every attribute of an event (its own and its objects'), as comparable tuples."""
+    attributes = [(None, a) for a in event.attributes] + [
+        (o.uuid, a) for o in event.objects for a in o.attributes
+    ]
+    return {
+        (
+            parent,
+            a.uuid,
+            a.type,
+            a.category,
+            str(a.value),
+            bool(a.to_ids),
+            a.comment or "",
+            getattr(a, "object_relation", None),
+            tuple(sorted(t.name for t in a.tags)),
+        )  # fmt: skip
+        for parent, a in attributes
+    }
+
+
+def _loaded(document: dict) -> MISPEvent:
+    event = MISPEvent()
+    event.load(document)
+    return event
+
+
+@pytest.mark.parametrize("sample", EVENT_SAMPLES)
+def test_every_sample_event_round_trips_with_the_same_attributes(owner, samples_dir, sample):
+    path = samples_dir / sample
+    original = _loaded(json.loads(path.read_bytes()))
+    import_misp(actor=owner, data=path.read_bytes(), source=sample, tlp="green")
+
+    exported = export_misp_event(actor=owner, event_uuid=original.uuid)
+
+    again = _loaded(exported)
+    assert again.uuid == original.uuid
+    assert again.info == original.info
+    assert again.date == original.date
+    assert sorted(t.name for t in again.tags) == sorted(t.name for t in original.tags)
+    assert {o.uuid: o.name for o in again.objects} == {
+        o.uuid: o.name for o in original.objects if o.attributes
+    }
+    assert _attribute_keys(again) == _attribute_keys(original)
+    assert len(_attribute_keys(again)) == len(original.attributes) + sum(
+        len(o.attributes) for o in original.objects
+    )
+
+
+def test_a_misp_event_exports_only_to_whom_may_see_it(owner, outsider):
+    import_misp(actor=owner, data=_event("tlp:amber"), source="t")
+
+    with pytest.raises(StixObject.DoesNotExist):
+        export_misp_event(actor=outsider, event_uuid=EVENT_UUID)
+    assert export_misp_event(actor=owner, event_uuid=EVENT_UUID)["Event"]["uuid"] == EVENT_UUID

@@ -356,3 +356,23 @@ def test_out_of_range_times_and_odd_cursors_are_400_not_500(owner, params):
     response = Taxii(token_for(owner)).get(ROOT + f"collections/{NETWORK}/objects/", params)
     assert response.status_code == 400
     assert response.json()["http_status"] == "400"  # a string in TAXII 2.1 (section 3.6.1)
+
+
+def test_copies_held_by_two_organizations_appear_once(owner, recipient, outsider):
+    rows = _three_versions(owner)
+    later = datetime(2026, 5, 1, tzinfo=UTC)
+    for number, row in enumerate(rows):
+        StixObjectFactory(
+            body=row.body,
+            owner=recipient.organization,
+            date_added=later + timedelta(seconds=number),
+        )
+    url = collection_url(NETWORK, "objects/")
+    for member in (owner, recipient, outsider):
+        taxii = Taxii(token_for(member))
+        every = taxii.get(url, {"match[version]": "all"}).json()["objects"]
+        assert [o["modified"] for o in every] == [V1, V2, V3]
+        versions = taxii.get(collection_url(NETWORK, f"objects/{rows[0].stix_id}/versions/"))
+        assert versions.json()["versions"] == [V1, V2, V3]
+        manifest = taxii.get(collection_url(NETWORK, "manifest/")).json()["objects"]
+        assert [(m["id"], m["version"]) for m in manifest] == [(rows[0].stix_id, V3)]

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
 
 from csirtnet.sharing.tlp import TLP
 
 TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+
+
+_TlpText = Literal[
+    "clear", "green", "amber", "amber+strict", "red",
+    "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED",
+]  # fmt: skip
+
+
+def label_value(text: str) -> str:
+    """Return the stored value of a TLP or PAP label: "TLP:AMBER+STRICT" -> "amber+strict"."""
+    return text.split(":", 1)[1].lower() if ":" in text else text
+
+
+# A TLP label in, either as FIRST writes it ("TLP:AMBER") or as its value ("amber").
+TlpIn = Annotated[_TlpText, AfterValidator(label_value)]
 
 
 def tlp_label(value: str) -> str:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from csirtnet.api.schemas import OrganizationRef, TlpLabel, tlp_label
+from csirtnet.api.schemas import OrganizationRef, TlpIn, TlpLabel, label_value, tlp_label
 from csirtnet.directory.models import Sector
 from csirtnet.incidents.models import EntryKind, ParticipationReason, Status
 from csirtnet.sharing.observables import MAX_VALUE, ObservableType
@@ -30,23 +30,12 @@ MAX_OBSERVABLES = 1000  # per request, as the services enforce
 MAX_PAGE = 200  # items of one page of a list
 
 PapLabel = Literal["PAP:CLEAR", "PAP:GREEN", "PAP:AMBER", "PAP:RED"]
-_TlpText = Literal[
-    "clear", "green", "amber", "amber+strict", "red",
-    "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED",
-]  # fmt: skip
 _PapText = Literal[
     "clear", "green", "amber", "red", "PAP:CLEAR", "PAP:GREEN", "PAP:AMBER", "PAP:RED"
 ]
 
-
-def _label_value(text: str) -> str:
-    """Return the stored value of a TLP or PAP label: "TLP:AMBER+STRICT" -> "amber+strict"."""
-    return text.split(":", 1)[1].lower() if ":" in text else text
-
-
-# A TLP or PAP label in, either as FIRST writes it ("TLP:AMBER") or as its value ("amber").
-TlpIn = Annotated[_TlpText, AfterValidator(_label_value)]
-PapIn = Annotated[_PapText, AfterValidator(_label_value)]
+# A PAP label in, either as FIRST writes it ("PAP:AMBER") or as its value ("amber").
+PapIn = Annotated[_PapText, AfterValidator(label_value)]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
 ShortName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150)]

@@ -1,6 +1,8 @@
-"""Forms of the sharing pages: indicator list filters, file import."""
+"""Forms of the sharing pages: indicator list filters, file import, sightings."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from django import forms
 from django.conf import settings
@@ -72,3 +74,42 @@ class ImportForm(forms.Form):
                 _("The file is larger than %(limit)s."), params={"limit": filesizeformat(limit)}
             )
         return upload
+
+
+class SightingForm(forms.Form):
+    """
+    A sighting of the object shown (STIX 2.1 section 5.5): how often, first and last
+    seen (UTC, both default to now), the label (never looser than the object's) and a note.
+    """
+
+    count = forms.IntegerField(
+        label=_("Times seen"), min_value=0, max_value=999_999_999, initial=1
+    )
+    first_seen_at = forms.DateTimeField(
+        label=_("First seen (UTC)"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
+    )  # fmt: skip
+    last_seen_at = forms.DateTimeField(
+        label=_("Last seen (UTC)"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
+    )  # fmt: skip
+    tlp = forms.ChoiceField(
+        label="TLP", required=False, choices=[("", _("As the object"))] + list(TLP.choices)
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_first_seen_at(self) -> datetime | None:
+        """Read the time as UTC, whatever the server's time zone."""
+        return _as_utc(self.cleaned_data.get("first_seen_at"))
+
+    def clean_last_seen_at(self) -> datetime | None:
+        """Read the time as UTC, whatever the server's time zone."""
+        return _as_utc(self.cleaned_data.get("last_seen_at"))
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

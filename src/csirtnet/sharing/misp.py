@@ -24,7 +24,9 @@ so a re-import of the same event gives the same objects ("unchanged"). The TLP t
 of the objects; untagged objects get none (the importer's default then applies). Other
 tags (`PAP:*`, `rsit:*`, ...) stay as `labels`.
 
-Export (`incident_to_misp`): an incident becomes a `pymisp.MISPEvent`.
+Every attribute's object keeps `x_misp_uuid`, `x_misp_type`, `x_misp_category`,
+`x_misp_value`, `x_misp_to_ids`, `x_misp_comment` (and `x_misp_object_relation` inside a
+MISP object), so that `misp_export.grouping_to_misp` gives the same event back.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import stix2
 from django.core.exceptions import ValidationError
@@ -42,12 +44,8 @@ from django.utils.translation import gettext as _
 from pymisp import MISPAttribute, MISPEvent, MISPObject
 
 from csirtnet.core.text import printable
-from csirtnet.sharing.observables import ObservableType
 from csirtnet.sharing.stix import TLP2_MARKING_IDS, StixDict
 from csirtnet.sharing.tlp import TLP, strictest
-
-if TYPE_CHECKING:
-    from csirtnet.incidents.models import Incident
 
 # UUIDv5 namespace of the cyber-observables made from MISP attributes (section 2.9).
 _NAMESPACE = uuid.UUID("7e4a9c43-2a5d-4b8e-9f67-d3b0c4f1a8e2")
@@ -78,21 +76,6 @@ _SCO_PROPERTY: dict[str, tuple[str, str]] = {
     "filename": ("file", "name"),
     "AS": ("autonomous-system", "number"),
 }
-
-# Observable types of incidents to MISP attribute types and categories (export).
-_MISP_TYPES: dict[str, tuple[str, str]] = {
-    ObservableType.IPV4: ("ip-dst", "Network activity"),
-    ObservableType.IPV6: ("ip-dst", "Network activity"),
-    ObservableType.CIDR: ("ip-dst", "Network activity"),
-    ObservableType.DOMAIN: ("domain", "Network activity"),
-    ObservableType.URL: ("url", "Network activity"),
-    ObservableType.EMAIL: ("email-src", "Payload delivery"),
-    ObservableType.MD5: ("md5", "Payload delivery"),
-    ObservableType.SHA1: ("sha1", "Payload delivery"),
-    ObservableType.SHA256: ("sha256", "Payload delivery"),
-    ObservableType.ASN: ("AS", "Network activity"),
-}
-
 
 # --- reading MISP JSON ----------------------------------------------------------------------
 
@@ -274,8 +257,10 @@ def _attribute_object(
         "x_misp_uuid": attribute.uuid, "x_misp_type": attribute.type,
         "x_misp_category": attribute.category or "",
         "x_misp_comment": getattr(attribute, "comment", None) or "",
-        "x_misp_to_ids": bool(attribute.to_ids),
+        "x_misp_to_ids": bool(attribute.to_ids), "x_misp_value": str(attribute.value),
     }  # fmt: skip
+    if relation := getattr(attribute, "object_relation", None):
+        common["x_misp_object_relation"] = str(relation)
     value = str(attribute.value)
     sco = _SCO_PROPERTY.get(attribute.type)
     if sco is not None and attribute.to_ids:
@@ -419,42 +404,3 @@ def _is_uuid(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     return printable(str(value))[:200]
-
-
-# --- incident to MISP event -----------------------------------------------------------------
-
-# Severity 1-5 to MISP threat_level_id (1 high, 2 medium, 3 low, 4 undefined).
-_THREAT_LEVELS = {5: 1, 4: 1, 3: 2, 2: 3, 1: 3}
-# Incident status to MISP analysis (0 initial, 1 ongoing, 2 completed).
-_ANALYSIS = {"new": 0, "triaged": 0, "in_progress": 1, "resolved": 2, "closed": 2}
-# TLP to MISP distribution (0 your organisation only, 2 connected communities, 3 all).
-_DISTRIBUTION = {TLP.CLEAR: 3, TLP.GREEN: 2}
-
-
-def incident_to_misp(incident: Incident) -> MISPEvent:
-    """
-    Return `incident` as a MISP event: `info` its title, `uuid` its uuid, `date` the day
-    it was reported, `threat_level_id` from its severity, `analysis` from its status,
-    tags `tlp:<label>` (TLP 2.0 spelling: `tlp:clear`, `tlp:amber+strict`), `PAP:<label>`
-    and `rsit:<class>="<type>"`, one attribute per observable (ip-dst, domain, url,
-    email-src, md5, sha1, sha256, AS) with `to_ids` true and the observable's uuid.
-    The caller decides who may export it (TLP:RED never is).
-    """
-    event = MISPEvent()
-    event.uuid = str(incident.uuid)
-    event.info = incident.title
-    event.set_date(incident.reported_at.date())
-    event.threat_level_id = _THREAT_LEVELS.get(incident.severity or 0, 4)
-    event.analysis = _ANALYSIS.get(incident.status, 0)
-    label = TLP(incident.tlp)
-    event.distribution = _DISTRIBUTION.get(label, 0)
-    event.add_tag(f"tlp:{label.value}")
-    event.add_tag(f"PAP:{str(incident.pap).upper()}")
-    event.add_tag(f'rsit:{incident.taxonomy_predicate}="{incident.taxonomy_value}"')
-    for observable in incident.observables.all():
-        misp_type, category = _MISP_TYPES[ObservableType(observable.type)]
-        event.add_attribute(
-            misp_type, observable.value, category=category, to_ids=True,
-            uuid=str(observable.uuid),
-        )  # fmt: skip
-    return event

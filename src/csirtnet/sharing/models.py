@@ -72,6 +72,7 @@ class StixObject(models.Model):
         indexes = [
             models.Index(fields=["type", "date_added"]),
             models.Index(fields=["stix_id", "modified_at"]),
+            models.Index(fields=["stix_id", "version"]),
         ]
 
     def __str__(self) -> str:

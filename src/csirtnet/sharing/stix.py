@@ -401,6 +401,33 @@ def _relationship_id(source: str, verb: str, target: str) -> str:
     return f"relationship--{uuid.UUID(bytes=digest.bytes, version=4)}"
 
 
+def sighting_object(
+    *,
+    sighted_id: str,
+    organization: Any,
+    count: int,
+    first_seen: datetime,
+    last_seen: datetime,
+    label: TLP,
+    recorded: datetime,
+    description: str = "",
+) -> StixDict:
+    """
+    Return a new STIX 2.1 Sighting (section 5.5) of the object `sighted_id`, seen `count`
+    times (0 to 999,999,999) between `first_seen` and `last_seen` by `organization`
+    (a directory organization: `created_by_ref` and `where_sighted_refs` are its
+    identity, `identity--<uuid>`), marked with the TLP 2.0 marking of `label`.
+    """
+    identity = f"identity--{organization.uuid}"
+    sighting = stix2.v21.Sighting(
+        sighting_of_ref=sighted_id, count=count, first_seen=_timestamp(first_seen),
+        last_seen=_timestamp(last_seen), where_sighted_refs=[identity],
+        created_by_ref=identity, created=_timestamp(recorded), modified=_timestamp(recorded),
+        description=description or None, object_marking_refs=[TLP2_MARKING_IDS[label]],
+    )  # fmt: skip
+    return _serialize(sighting)
+
+
 def objects_bundle(bodies: Iterable[Mapping[str, Any]]) -> StixDict:
     """
     Return a STIX 2.1 bundle (section 8) of stored objects, bodies as stored; the TLP 2.0

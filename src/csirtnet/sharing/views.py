@@ -9,16 +9,24 @@ import json
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from csirtnet.sharing.correlation import correlate
-from csirtnet.sharing.forms import ImportForm, IndicatorFilterForm
+from csirtnet.sharing.forms import ImportForm, IndicatorFilterForm, SightingForm
 from csirtnet.sharing.models import StixObject
-from csirtnet.sharing.services import ImportReport, detect_format, import_misp, import_stix
+from csirtnet.sharing.services import (
+    ImportReport,
+    import_document,
+    record_sighting,
+    sightings_of,
+)
+from csirtnet.sharing.services.sightings import SIGHTABLE_TYPES
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
@@ -59,24 +67,42 @@ def indicators(request: HttpRequest) -> HttpResponse:
     return render(request, "sharing/indicator_list.html", context)
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def stix_object(request: HttpRequest, uuid: UUID) -> HttpResponse:
     """
     Show one stored version of a STIX object the actor sees (else 404): its fields, its
-    JSON body, the other versions the actor sees and the values it holds.
+    JSON body, the other versions the actor sees, the values it holds and its sightings
+    the actor sees; POST records a sighting of it by the actor's organization.
     """
     actor: Membership | None = request.actor  # type: ignore[attr-defined]
     if actor is None:
         return render(request, "sharing/no_organization.html", status=403)
     visible = StixObject.objects.visible_to(actor).select_related("owner")
     row = get_object_or_404(visible, uuid=uuid)
+    form = SightingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_sighting(actor=actor, sighted=row, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Sighting recorded."))
+            return redirect("sharing:object", uuid=row.uuid)
     context = {
-        "row": row,
+        "row": row, "form": form, "can_sight": row.type in SIGHTABLE_TYPES,
         "body": json.dumps(row.body, indent=2, ensure_ascii=False),
         "versions": visible.filter(stix_id=row.stix_id).exclude(pk=row.pk).order_by("-date_added"),
         "values": row.values.order_by("type", "value"),
-    }
-    return render(request, "sharing/object_detail.html", context)
+        "sightings": sightings_of(actor=actor, sighted=row),
+    }  # fmt: skip
+    status = 400 if form.errors else 200
+    return render(request, "sharing/object_detail.html", context, status=status)
+
+
+def _form_errors(form: SightingForm, error: ValidationError) -> None:
+    """Put a service's `{field: message}` errors on the form (unknown fields: the form)."""
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -93,10 +119,9 @@ def import_file(request: HttpRequest) -> HttpResponse:
     report: ImportReport | None = None
     if form.is_valid():
         upload, data = form.cleaned_data["file"], form.cleaned_data["file"].read()
-        service = import_misp if detect_format(data) == "misp" else import_stix
         try:
-            report = service(actor=actor, data=data, source=upload.name[:300],
-                             tlp=form.cleaned_data["tlp"] or None)  # fmt: skip
+            report = import_document(actor=actor, data=data, source=upload.name[:300],
+                                     tlp=form.cleaned_data["tlp"] or None)  # fmt: skip
         except ValidationError as error:
             form.add_error("file", error)
     status = 400 if form.errors else 200

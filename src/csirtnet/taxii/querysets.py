@@ -55,8 +55,15 @@ class Collection:
         }
 
     def rows(self, actor: Membership | None) -> QuerySet[StixObject]:
-        """Return the rows of this collection that `actor` may see (TLP 2.0)."""
-        return StixObject.objects.visible_to(actor).filter(tlp__in=self.labels)
+        """
+        Return the rows of this collection that `actor` may see (TLP 2.0), one per object
+        version: when several organizations hold a copy of the same `(id, version)` (each
+        imported one public bundle), the first stored copy the actor sees stands for all,
+        since a collection lists each object version once (its manifest, TAXII 2.1 5.3).
+        """
+        visible = StixObject.objects.visible_to(actor).filter(tlp__in=self.labels)
+        first_copy = visible.filter(stix_id=OuterRef("stix_id"), version=OuterRef("version"))
+        return visible.filter(pk=Subquery(first_copy.order_by("pk").values("pk")[:1]))
 
 
 def collections() -> list[Collection]:
