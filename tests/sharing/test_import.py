@@ -476,3 +476,26 @@ def test_the_api_import_needs_a_writing_token(owner):
     }
     assert Api(token_for(owner, read_only=True)).post("/imports", bundle).status_code == 403
     assert Api().post("/imports", bundle).status_code == 401
+
+
+def test_an_object_marked_only_by_a_statement_is_labelled_by_default_and_says_so(owner):
+    statement = {"type": "marking-definition", "spec_version": "2.1",
+                 "id": "marking-definition--3f3c5d8e-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+                 "created": "2026-01-01T00:00:00.000Z", "definition_type": "statement",
+                 "definition": {"statement": "Copyright 2026, Example"}}  # fmt: skip
+    indicator = {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--4a4d6e9f-2b3c-4d4e-9f5a-6b7c8d9e0f1a",
+                 "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                 "pattern": "[ipv4-addr:value = '203.0.113.7']", "pattern_type": "stix",
+                 "valid_from": "2026-01-01T00:00:00Z",
+                 "object_marking_refs": [statement["id"]]}  # fmt: skip
+    bundle = {"type": "bundle", "id": "bundle--5b5e7f0a-3c4d-4e5f-8a6b-7c8d9e0f1a2b",
+              "objects": [statement, indicator]}  # fmt: skip
+
+    report = import_stix(actor=owner, data=json.dumps(bundle).encode(), source="t")
+
+    noted = report.outcomes[1]
+    assert (noted.status, report.outcomes[0].status) == ("stored", "stored")
+    assert statement["id"] in noted.reason and "TLP:AMBER" in noted.reason
+    assert StixObject.objects.get(stix_id=indicator["id"]).tlp == TLP.AMBER
+    assert report.outcomes[0].reason == ""

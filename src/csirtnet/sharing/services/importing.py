@@ -330,10 +330,11 @@ def _import_one(
             "not overwritten (a change needs a newer `modified`)."
         ) % {"id": stix_id, "version": version or _("(no version)")}
         return ObjectOutcome(stix_id, CONFLICT, printable(reason))
+    label = stix.object_tlp(obj, markings)
     row = StixObject.objects.create(
         stix_id=stix_id, type=obj["type"], spec_version=str(obj.get("spec_version", "2.1")),
         version=version, modified_at=stix.parse_timestamp(version), body=obj,
-        content_sha256=digest, tlp=stix.object_tlp(obj, markings) or default,
+        content_sha256=digest, tlp=label or default,
         owner=actor.organization, author=actor.user, source=source[:300],
     )  # fmt: skip
     StixValue.objects.bulk_create(
@@ -341,7 +342,23 @@ def _import_one(
         for kind, value in stix.object_values(obj)
     )
     existing[(stix_id, version)] = digest
-    return ObjectOutcome(stix_id, STORED)
+    return ObjectOutcome(stix_id, STORED, "" if label else _default_label_note(obj, default))
+
+
+def _default_label_note(obj: dict[str, Any], default: TLP) -> str:
+    """
+    Say why an object that carries markings was labelled with the import's default:
+    none of them is a TLP marking known here (a statement, or a TLP marking whose
+    definition was not in the same bundle), so the label is not silently invented.
+    """
+    refs = obj.get("object_marking_refs") or []
+    refs = [str(ref) for ref in refs if isinstance(ref, str)][:5]
+    if not refs:
+        return ""
+    return printable(
+        _("No TLP marking among %(refs)s: labelled %(label)s, the import's default.")
+        % {"refs": ", ".join(refs), "label": default.label}
+    )
 
 
 def _first_line(exc: Exception) -> str:

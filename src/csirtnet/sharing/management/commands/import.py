@@ -14,6 +14,7 @@ from csirtnet.accounts.models import Membership
 from csirtnet.core.text import printable
 from csirtnet.directory.models import Organization
 from csirtnet.sharing.services import (
+    STORED,
     ImportReport,
     command_actor,
     detect_format,
@@ -85,6 +86,9 @@ class Command(BaseCommand):
         if verbosity >= 1:
             for problem in report.problems:
                 self.stderr.write(f"{printable(str(path))}: {printable(problem.reason)}")
+            for noted in report.outcomes:
+                if noted.status == STORED and noted.reason:
+                    self.stderr.write(f"{printable(str(path))}: {noted.stix_id}: {noted.reason}")
         if verbosity >= 2 and report.marking_count:
             self.stdout.write(
                 _("%(file)s: %(n)d TLP marking definitions read, not stored.")
