@@ -19,8 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from csirtnet.core.audit import origin
+
     try:
-        execute_from_command_line(["csirtnet", *args[1:]])
+        with origin(f"cli:{args[1] if len(args) > 1 else ''}"[:100]):  # for the audit log
+            execute_from_command_line(["csirtnet", *args[1:]])
     except ImproperlyConfigured as exc:  # settings come from the environment
         sys.stderr.write(f"csirtnet: {exc} See docs/configuration.md.\n")
         raise SystemExit(2) from exc

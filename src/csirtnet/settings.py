@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # where the request comes from, for the audit log of every write and sensitive read
+    "csirtnet.core.audit.AuditOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,7 +182,39 @@ CSIRTNET_INGEST_BATCH_ROWS = env_int("CSIRTNET_INGEST_BATCH_ROWS", 20000, minimu
 CSIRTNET_ATTACHMENT_MAX_BYTES = env_int(
     "CSIRTNET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1
 )
+CSIRTNET_EVIDENCE_MAX_BYTES = env_int(
+    "CSIRTNET_EVIDENCE_MAX_BYTES", 100 * 1024 * 1024, minimum=1
+)  # one evidence file, in bytes
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # request bodies other than file uploads
+
+# Mutual assistance: seconds to acknowledge and to answer a request, by priority, counted
+# from when it is sent; a reminder goes out when this percentage of a window is left.
+CSIRTNET_ASSISTANCE_DEADLINES = {
+    priority: {
+        "acknowledge_seconds": env_int(
+            f"CSIRTNET_ASSISTANCE_{priority.upper()}_ACKNOWLEDGE_SECONDS", acknowledge, minimum=60
+        ),
+        "respond_seconds": env_int(
+            f"CSIRTNET_ASSISTANCE_{priority.upper()}_RESPOND_SECONDS", respond, minimum=60
+        ),
+    }
+    for priority, acknowledge, respond in (
+        ("emergency", 3600, 24 * 3600),
+        ("urgent", 4 * 3600, 72 * 3600),
+        ("routine", 24 * 3600, 30 * 24 * 3600),
+    )
+}
+for _priority, _window in CSIRTNET_ASSISTANCE_DEADLINES.items():
+    if _window["acknowledge_seconds"] > _window["respond_seconds"]:
+        raise ImproperlyConfigured(
+            f"CSIRTNET_ASSISTANCE_{_priority.upper()}_ACKNOWLEDGE_SECONDS is longer than "
+            "its RESPOND_SECONDS."
+        )
+CSIRTNET_ASSISTANCE_REMINDER_PERCENT = env_int(
+    "CSIRTNET_ASSISTANCE_REMINDER_PERCENT", 25, minimum=1
+)
+if CSIRTNET_ASSISTANCE_REMINDER_PERCENT > 99:
+    raise ImproperlyConfigured("CSIRTNET_ASSISTANCE_REMINDER_PERCENT is at most 99.")
 
 # PGP for notification e-mail: the platform's keyring (its signing key and the
 # recipients' public keys); CSIRTNET_PGP_SIGNING_KEY picks the signing key's fingerprint.

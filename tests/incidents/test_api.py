@@ -599,3 +599,17 @@ def test_named_people_only_on_red_incidents(as_owner, recipient):
     )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("named_people:")
+
+
+def test_document_gives_the_incident_statuses_not_another_apps_status():
+    from csirtnet.incidents.models import Status
+    from tests.api.client import openapi
+
+    incident = openapi()["components"]["schemas"]["IncidentOut"]["properties"]["status"]
+    assert incident["enum"] == list(Status.values)
+
+
+def test_incident_list_validates_although_another_app_has_a_status(as_owner, owner):
+    report(owner, title="Status in the document")
+    statuses = {item["status"] for item in as_owner.get("/incidents").body["items"]}
+    assert statuses == {"new"}

@@ -20,7 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import ApiToken, Membership, Role
-from csirtnet.directory.models import Organization
+from csirtnet.directory.models import (
+    ContactRole,
+    MemberState,
+    Organization,
+    OrganizationKind,
+    PointOfContact,
+)
 
 # Username and organization (short name) of each demo login: national CSIRTs of states
 # with events in the demo data, then the network secretariat.
@@ -32,6 +38,14 @@ DEMO_USERS = (
     ("certmx", "CERT-MX"),
     ("vencert", "VenCERT"),
     ("secretariat", "CICTE"),
+    ("uc_ar", "UC-AR-demo"),
+    ("uc_br", "UC-BR-demo"),
+)
+# Law-enforcement cyber units for the demo of mutual assistance (the directory has none):
+# short name, name, state (ISO 3166-1 alpha-2), e-mail of its law-enforcement 24/7 contact.
+DEMO_LAW_ENFORCEMENT_UNITS = (
+    ("UC-AR-demo", "Unidad de cibercrimen (demo) – AR", "AR", "le247@uc-ar.demo.csirtnet.example"),
+    ("UC-BR-demo", "Unidade de cibercrime (demo) – BR", "BR", "le247@uc-br.demo.csirtnet.example"),
 )
 DEMO_LOGINS_FILE_NAME = "demo-logins.txt"
 _HEADER = "# csirtnet demo logins, for demos only: username, organization, state, password\n"
@@ -56,8 +70,10 @@ def demo_logins_path() -> Path:
 @transaction.atomic
 def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
     """
-    Create a handler login for six national CSIRTs (US, CA, BR, CL, MX, VE) and
-    the staff login `secretariat` for CICTE, each with an active membership. Safe to run
+    Create a handler login for six national CSIRTs (US, CA, BR, CL, MX, VE), the
+    staff login `secretariat` for CICTE, and a law-enforcement officer login for each
+    demo law-enforcement unit (`DEMO_LAW_ENFORCEMENT_UNITS`, created here with its
+    law-enforcement 24/7 point of contact), each with an active membership. Safe to run
     again: existing users keep their password unless `reset_passwords`. A new password
     comes from `secrets.token_urlsafe(12)`; it is stored hashed in the database and in
     plain text in `demo_logins_path()` (mode 0600) so that the demo can print it.
@@ -66,6 +82,7 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
         Organization.DoesNotExist: the directory is not loaded (`csirtnet load-directory`).
     """
     passwords = {login.username: login.password for login in read_demo_logins()}
+    _create_demo_law_enforcement_units()
     logins = []
     for username, short_name in DEMO_USERS:
         organization = Organization.objects.select_related("state").get(short_name=short_name)
@@ -79,6 +96,8 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
         if organization.is_secretariat:
             user.user_permissions.add(*_secretariat_permissions())
         role = Role.ADMIN if organization.is_secretariat else Role.HANDLER
+        if organization.kind == OrganizationKind.LAW_ENFORCEMENT:
+            role = Role.LAW_ENFORCEMENT
         Membership.objects.update_or_create(
             user=user, organization=organization, defaults={"role": role, "is_active": True}
         )
@@ -87,6 +106,24 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
         logins.append(DemoLogin(username, short_name, state, password, is_created))
     _write_demo_logins(logins)
     return logins
+
+
+def _create_demo_law_enforcement_units() -> None:
+    """Create the demo law-enforcement units and their 24/7 contacts, once (idempotent)."""
+    for short_name, name, state_code, email in DEMO_LAW_ENFORCEMENT_UNITS:
+        organization, _created = Organization.objects.get_or_create(
+            short_name=short_name,
+            defaults={
+                "name": name,
+                "kind": OrganizationKind.LAW_ENFORCEMENT,
+                "state": MemberState.objects.get(code=state_code),
+            },
+        )
+        PointOfContact.objects.get_or_create(
+            organization=organization,
+            role=ContactRole.LAW_ENFORCEMENT_24_7,
+            defaults={"email": email, "languages": ["es" if state_code == "AR" else "pt", "en"]},
+        )
 
 
 def read_demo_logins() -> list[DemoLogin]:

@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 
 from csirtnet.api.auth import TokenAuth
 from csirtnet.api.errors import install_error_handlers
+from csirtnet.assistance.api import router as assistance_router
+from csirtnet.evidence.api import router as evidence_router
 from csirtnet.incidents.api import router as incidents_router
 from csirtnet.sharing.api import router as sharing_router
 
@@ -46,3 +48,5 @@ api = CsirtnetAPI(
 install_error_handlers(api)
 api.add_router("/", incidents_router)
 api.add_router("/", sharing_router)
+api.add_router("/", assistance_router)
+api.add_router("/", evidence_router)

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """Shared base pieces; holds no models of its own."""
+    """Shared base pieces with no domain rules, and the audit log."""
 
     name = "csirtnet.core"
     verbose_name = "core"

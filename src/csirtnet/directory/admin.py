@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from csirtnet.core.admin import AuditedModelAdmin
 from csirtnet.directory.models import (
     Constituency,
     MemberState,
@@ -17,7 +18,7 @@ from csirtnet.directory.models import (
 
 
 @admin.register(MemberState)
-class MemberStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MemberStateAdmin(AuditedModelAdmin):
     """The member states, by ISO 3166-1 alpha-2 code."""
 
     list_display = ["code", "name_en", "name_es", "is_oas_member"]
@@ -42,7 +43,7 @@ class ConstituencyInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationAdmin(AuditedModelAdmin):
     """Organizations with their points of contact and constituency."""
 
     list_display = ["short_name", "name", "kind", "state", "is_member"]
@@ -54,7 +55,7 @@ class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(RirRecord)
-class RirRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RirRecordAdmin(AuditedModelAdmin):
     """RIR delegations, read-only: they change only by importing a source again."""
 
     list_display = ["registry", "country", "kind", "start", "size", "source"]

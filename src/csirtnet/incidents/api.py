@@ -20,6 +20,7 @@ from ninja.responses import Status
 
 from csirtnet.accounts.models import Membership
 from csirtnet.api.errors import error_responses, reject_unknown_parameters
+from csirtnet.core import audit
 from csirtnet.directory.models import Organization
 from csirtnet.incidents import services
 from csirtnet.incidents.models import Incident, Observable, Participation, TimelineEntry
@@ -57,8 +58,9 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> dic
     """
     reject_unknown_parameters(request, IncidentFilters.model_fields)
     incidents = _filtered(Incident.objects.visible_to(_actor(request)), filters)
-    page = _with_related(incidents)[filters.offset : filters.offset + filters.limit]
-    return {"count": incidents.count(), "items": list(page)}
+    page = list(_with_related(incidents)[filters.offset : filters.offset + filters.limit])
+    audit.record_reads(actor=_actor(request), rows=page, action="incident.listed")
+    return {"count": incidents.count(), "items": page}
 
 
 @router.post("/incidents", response={201: IncidentOut, **error_responses(400, 401, 403, 413)})
@@ -249,7 +251,9 @@ def _actor(request: HttpRequest) -> Membership:
 def _get(request: HttpRequest, incident_uuid: UUID) -> Incident:
     """Return the incident if the actor may see it; missing and hidden both raise Http404."""
     visible = Incident.objects.visible_to(_actor(request))
-    return get_object_or_404(_with_related(visible), uuid=incident_uuid)
+    incident = get_object_or_404(_with_related(visible), uuid=incident_uuid)
+    audit.record_reads(actor=_actor(request), rows=[incident], action="incident.read")
+    return incident
 
 
 def _with_related(incidents: QuerySet[Incident]) -> QuerySet[Incident]:

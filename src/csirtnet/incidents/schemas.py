@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -38,6 +39,12 @@ _PapText = Literal[
 PapIn = Annotated[_PapText, AfterValidator(label_value)]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
 ShortName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+# An incident's status, inline in the OpenAPI document: every schema there shares one
+# namespace, and the assistance requests' `Status` would otherwise replace this one.
+IncidentStatus = Annotated[
+    Status,
+    WithJsonSchema({"type": "string", "enum": list(Status.values), "description": Status.__doc__}),
+]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150)]
 ObservableText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_VALUE)]
 
@@ -149,7 +156,7 @@ class IncidentOut(Schema):
     severity: int = Field(..., ge=1, le=5)
     tlp: TlpLabel
     pap: PapLabel
-    status: Status
+    status: IncidentStatus
     detected_at: datetime | None
     reported_at: datetime
     acknowledged_at: datetime | None = Field(..., description="first acknowledgement")
@@ -264,7 +271,7 @@ class IncidentFilters(_Text):
     exclusive (RFC 3339 with a zone). `limit` 1-200 (default 50) and `offset` page.
     """
 
-    status: Status | None = None
+    status: IncidentStatus | None = None
     tlp: TlpIn | None = None
     severity: int | None = Field(None, ge=1, le=5)
     affected_state: StateCode | None = None
@@ -287,7 +294,7 @@ class PageQuery(_Text):
 class StatusIn(_In):
     """A move along the incident workflow, with a note for the timeline."""
 
-    status: Status
+    status: IncidentStatus
     note: str = Field("", max_length=20000)
 
 

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from csirtnet.core import audit
 from csirtnet.core.csvsafe import escape_spreadsheet_cell
 from csirtnet.incidents import services
 from csirtnet.incidents.forms import (
@@ -66,11 +67,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET)
     found = form.filter_incidents(visible).select_related("owner", "lead_organization")
     page = Paginator(found.prefetch_related("affected_states"), INCIDENTS_PER_PAGE)
-    context = {
-        "form": form,
-        "page_obj": page.get_page(request.GET.get("page")),
-        "counts": _counts(visible),
-    }
+    page_obj = page.get_page(request.GET.get("page"))
+    context = {"form": form, "page_obj": page_obj, "counts": _counts(visible)}
+    audit.record_reads(actor=actor, rows=page_obj, action="incident.listed")
     return render(request, "incidents/incident_list.html", context)
 
 
@@ -93,7 +92,9 @@ def export(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(EXPORT_COLUMNS)
     rows = rows.select_related("owner", "lead_organization").prefetch_related("affected_states")
-    writer.writerows(_escaped(_export_row(incident)) for incident in rows)
+    exported = list(rows)
+    writer.writerows(_escaped(_export_row(incident)) for incident in exported)
+    audit.record_reads(actor=actor, rows=exported, action="incident.exported")
     return response
 
 
@@ -217,6 +218,7 @@ def attachment(request: HttpRequest, incident_uuid: UUID, attachment_uuid: UUID)
     """
     incident = _incident(request, incident_uuid)
     stored = get_object_or_404(Attachment, incident=incident, uuid=attachment_uuid)
+    audit.record_reads(actor=_actor(request), rows=[incident], action="incident.attachment_read")
     try:
         content = services.attachment_path(stored).open("rb")
     except FileNotFoundError:
@@ -314,6 +316,7 @@ def _detail_page(request: HttpRequest, incident: Incident, **forms: Any) -> Http
         "observables_form": forms.get("observables_form") or ObservablesForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
     }
+    audit.record_reads(actor=actor, rows=[incident], action="incident.read")
     return render(request, "incidents/incident_detail.html", context)
 
 

@@ -7,10 +7,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from csirtnet.core.admin import AuditedModelAdmin
 from csirtnet.reports.models import Digest, Event, RejectedRow, Report
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(AuditedModelAdmin):
     """Show rows without letting anyone add, edit or delete them from the admin."""
 
     show_full_result_count = False

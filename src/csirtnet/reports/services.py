@@ -24,6 +24,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from csirtnet.core import audit
 from csirtnet.core.text import CONTROL_RE, printable
 from csirtnet.directory.models import Organization
 from csirtnet.directory.routing import BatchRoutes, RoutingTable
@@ -308,6 +309,11 @@ def _store_batch(report: Report, prepared: _Prepared, summary: IngestSummary) ->
             rejected_count=F("rejected_count") + len(rejected),
             last_line=Greatest(F("last_line"), prepared.last_line),
         )
+        audit.record(
+            actor=report.submitted_by, action="report.batch_stored", target=locked,
+            detail={"last_line": prepared.last_line, "stored": len(stored),
+                    "duplicates": duplicates, "rejected": len(rejected)},
+        )  # fmt: skip
     summary.rows_read_count += prepared.row_count
     summary.events_stored_count += len(stored)
     summary.duplicates_count += duplicates
@@ -475,6 +481,8 @@ def _complete(report: Report) -> None:
         )
         if done:
             from csirtnet.reports.delivery import enqueue_report_digests
+
+            audit.record(actor=report.submitted_by, action="report.completed", target=report)
 
             transaction.on_commit(lambda: enqueue_report_digests(report_id=report.pk), robust=True)
     report.refresh_from_db()

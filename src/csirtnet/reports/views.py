@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from csirtnet.core import audit
 from csirtnet.directory.models import MemberState, RouteRule
 from csirtnet.reports.forms import EventFilterForm
 from csirtnet.reports.models import RSIT_CLASSES, DigestStatus, Event, Report
@@ -45,12 +46,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     found = form.filter_events(events).select_related("organization__state", "report")
     newest = found.order_by("-observed_at", "-pk")[: MAX_INBOX_PAGES * EVENTS_PER_PAGE]
     page = Paginator(newest, EVENTS_PER_PAGE)
+    page_obj = page.get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "page_obj": page.get_page(request.GET.get("page")),
+        "page_obj": page_obj,
         "shown_limit": MAX_INBOX_PAGES * EVENTS_PER_PAGE,
         "is_secretariat": actor.is_secretariat,
     }
+    audit.record_reads(actor=actor, rows=page_obj, action="event.listed")
     return render(request, "reports/inbox.html", context)
 
 
@@ -66,6 +69,7 @@ def event_detail(request: HttpRequest, event_uuid: UUID) -> HttpResponse:
         "raw_items": _raw_items(event.raw),
         "rsit_label": RSIT_CLASSES.get(event.taxonomy, ""),
     }
+    audit.record_reads(actor=request.actor, rows=[event], action="event.read")  # type: ignore[attr-defined]
     return render(request, "reports/event_detail.html", context)
 
 

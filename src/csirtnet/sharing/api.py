@@ -10,7 +10,8 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from csirtnet.api.errors import INVALID, ApiError, error_responses, reject_unknown_parameters
-from csirtnet.sharing.correlation import Correlation, correlate
+from csirtnet.core import audit
+from csirtnet.sharing.correlation import Correlation, correlate, record_correlation_reads
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.schemas import (
     CorrelationOut,
@@ -35,13 +36,15 @@ def correlate_value(request: HttpRequest, query: Query[CorrelationQuery]) -> Cor
     """
     reject_unknown_parameters(request, CorrelationQuery.model_fields)
     try:
-        return correlate(
+        found = correlate(
             actor=request.actor,  # type: ignore[attr-defined]
             value=query.value,
             kind=query.type.value if query.type else None,
         )
     except ValueError as error:
         raise ApiError(400, INVALID, f"value: {error}") from None
+    record_correlation_reads(actor=request.actor, found=found)  # type: ignore[attr-defined]
+    return found
 
 
 @router.post(
@@ -116,4 +119,6 @@ def list_sightings(request: HttpRequest, query: Query[SightingQuery]) -> list[St
     rows = StixObject.objects.visible_to(actor).filter(
         type="sighting", body__sighting_of_ref=query.sighting_of
     )
-    return list(rows.select_related("owner__state").order_by("-date_added", "-pk")[:500])
+    found = list(rows.select_related("owner__state").order_by("-date_added", "-pk")[:500])
+    audit.record_reads(actor=actor, rows=found, action="stix.read")
+    return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from csirtnet.core import audit
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.observables import detect, normalize
 
@@ -75,3 +76,10 @@ def correlate(*, actor: Membership | None, value: str, kind: str | None = None) 
         sightings.select_related("owner").order_by("-date_added", "-pk")[:MAX_HITS]
     )
     return found
+
+
+def record_correlation_reads(*, actor: Membership | None, found: Correlation) -> None:
+    """Record in the audit log the TLP:AMBER+STRICT and TLP:RED hits shown to `actor`."""
+    audit.record_reads(actor=actor, rows=found.incidents, action="incident.correlated")
+    audit.record_reads(actor=actor, rows=found.stix_objects, action="stix.correlated")
+    audit.record_reads(actor=actor, rows=found.sightings, action="stix.correlated")

@@ -180,7 +180,7 @@ def event_objects(event: MISPEvent) -> list[StixDict]:
             the message names its uuid and type.
     """
     event_label = _tags_tlp(event.tags)
-    event_date = _midnight(event.date)
+    event_date = _midnight(getattr(event, "date", None))  # PyMISP leaves it unset when absent
     objects: list[StixDict] = []
     refs: list[str] = []
     for attribute in event.attributes:

@@ -74,6 +74,17 @@ class CorrelationOut(Schema):
     sightings: list[StixHit]
 
 
+# A STIX identifier (STIX 2.1 section 2.9): object type, two hyphens, a UUID.
+StixId = Annotated[
+    str,
+    StringConstraints(
+        max_length=300,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,249}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+        r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    ),
+]
+
+
 class ImportQuery(Schema):
     """How to label unmarked objects of an import, and what to call its source."""
 
@@ -114,7 +125,7 @@ class SightingIn(Schema):
     both default to now), its label (never looser than the object's) and a note.
     """
 
-    sighting_of: Annotated[str, StringConstraints(min_length=3, max_length=300)] = Field(
+    sighting_of: StixId = Field(
         ..., description="STIX id of the object seen, e.g. indicator--<UUIDv4>"
     )
     count: int = Field(1, ge=0, le=999_999_999)
@@ -127,9 +138,7 @@ class SightingIn(Schema):
 class SightingQuery(Schema):
     """The object whose sightings to list."""
 
-    sighting_of: Annotated[str, StringConstraints(min_length=3, max_length=300)] = Field(
-        ..., description="STIX id of the object seen"
-    )
+    sighting_of: StixId = Field(..., description="STIX id of the object seen")
 
 
 class SightingOut(Schema):

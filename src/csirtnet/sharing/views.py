@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from csirtnet.sharing.correlation import correlate
+from csirtnet.core import audit
+from csirtnet.sharing.correlation import correlate, record_correlation_reads
 from csirtnet.sharing.forms import ImportForm, IndicatorFilterForm, SightingForm
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.services import (
@@ -44,10 +45,14 @@ def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:2048]
     context: dict[str, object] = {"q": text, "found": None, "error": ""}
     if text:
+        actor: Membership | None = request.actor  # type: ignore[attr-defined]
         try:
-            context["found"] = correlate(actor=request.actor, value=text)  # type: ignore[attr-defined]
+            found = correlate(actor=actor, value=text)
         except ValueError as error:
             context["error"] = str(error)
+        else:
+            context["found"] = found
+            record_correlation_reads(actor=actor, found=found)
     return render(request, "sharing/search.html", context, status=400 if context["error"] else 200)
 
 
@@ -63,7 +68,9 @@ def indicators(request: HttpRequest) -> HttpResponse:
     form = IndicatorFilterForm(request.GET)
     found = form.filter_indicators(StixObject.objects.visible_to(actor))
     page = Paginator(found, INDICATORS_PER_PAGE)
-    context = {"form": form, "page_obj": page.get_page(request.GET.get("page"))}
+    page_obj = page.get_page(request.GET.get("page"))
+    context = {"form": form, "page_obj": page_obj}
+    audit.record_reads(actor=actor, rows=page_obj, action="stix.listed")
     return render(request, "sharing/indicator_list.html", context)
 
 
@@ -88,13 +95,15 @@ def stix_object(request: HttpRequest, uuid: UUID) -> HttpResponse:
         else:
             messages.success(request, _("Sighting recorded."))
             return redirect("sharing:object", uuid=row.uuid)
+    sightings = sightings_of(actor=actor, sighted=row)
     context = {
         "row": row, "form": form, "can_sight": row.type in SIGHTABLE_TYPES,
         "body": json.dumps(row.body, indent=2, ensure_ascii=False),
         "versions": visible.filter(stix_id=row.stix_id).exclude(pk=row.pk).order_by("-date_added"),
         "values": row.values.order_by("type", "value"),
-        "sightings": sightings_of(actor=actor, sighted=row),
+        "sightings": sightings,
     }  # fmt: skip
+    audit.record_reads(actor=actor, rows=[row, *sightings], action="stix.read")
     status = 400 if form.errors else 200
     return render(request, "sharing/object_detail.html", context, status=status)
 

@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from csirtnet.accounts.models import Membership
+from csirtnet.core.text import CONTROL_RE
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.tlp import TLP
 from csirtnet.taxii.auth import Requester
@@ -161,4 +162,16 @@ def _version_filter(rows: QuerySet[StixObject], wanted: list[str]) -> Q:
 
 
 def _values(params: Any, name: str) -> list[str]:
-    return [value.strip() for value in params.get(name, "").split(",") if value.strip()]
+    """
+    Return the comma-separated values of `name`.
+
+    Raises:
+        TaxiiError: 400 when a value holds a control character (NUL included): no id,
+            type or version has one.
+    """
+    values = [value.strip() for value in params.get(name, "").split(",") if value.strip()]
+    if any(CONTROL_RE.search(value) for value in values):
+        raise TaxiiError(
+            400, _("Invalid parameter"), _("%(name)s holds a control character.") % {"name": name}
+        )
+    return values

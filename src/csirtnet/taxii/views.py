@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from csirtnet.core import audit
 from csirtnet.taxii import adding
 from csirtnet.taxii.auth import Requester, authenticate, require_write
 from csirtnet.taxii.envelopes import (
@@ -140,6 +141,7 @@ def manifest(
         }
         for row in page.rows
     ]
+    audit.record_reads(actor=requester.actor, rows=page.rows, action="taxii.manifest_read")
     return page.respond("objects", records)
 
 
@@ -153,6 +155,7 @@ def objects(
     if request.method == "POST":
         return _add(request, requester, found)
     page = paginate(match_filters(found.rows(requester.actor), request.GET), request)
+    audit.record_reads(actor=requester.actor, rows=page.rows, action="taxii.objects_read")
     return page.respond("objects", [row.body for row in page.rows])
 
 
@@ -167,6 +170,7 @@ def object_detail(
     if not rows.exists():
         raise TaxiiError(404, _("Not found"), _("No such object in this collection."))
     page = paginate(match_filters(rows, request.GET), request)
+    audit.record_reads(actor=requester.actor, rows=page.rows, action="taxii.object_read")
     return page.respond("objects", [row.body for row in page.rows])
 
 

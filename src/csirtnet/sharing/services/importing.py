@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from csirtnet.core import audit
 from csirtnet.core.text import printable
 from csirtnet.sharing import misp, stix
 from csirtnet.sharing.models import StixObject, StixValue
@@ -246,6 +247,13 @@ def import_stix(
     for obj in objects:
         outcome = _import_one(obj, actor, source, default, markings, existing)
         report.outcomes.append(outcome)
+    audit.record(
+        actor=actor, action="stix.imported",
+        detail={"source": source[:300], "stored": report.stored_count,
+                "unchanged": report.unchanged_count, "rejected": report.rejected_count,
+                "conflicts": report.conflict_count,
+                "ids": [o.stix_id for o in report.outcomes if o.status == STORED][:200]},
+    )  # fmt: skip
     return report
 
 
@@ -270,7 +278,7 @@ def _shape_problem(obj: dict[str, Any]) -> str:
     Return what makes `obj` unfit to store whatever its type (custom objects included),
     or "": an `id` of the form type--UUID (section 2.9), a version timestamp of at most
     40 characters (section 3.2), marking references as a list (section 7.2.2), and text
-    that is valid Unicode (no lone surrogates).
+    that is valid Unicode (no lone surrogates) without NUL characters.
     """
     if not _STIX_ID.fullmatch(str(obj.get("id", ""))) or not str(obj["id"]).startswith(
         f"{obj.get('type')}--"
@@ -285,7 +293,20 @@ def _shape_problem(obj: dict[str, Any]) -> str:
         json.dumps(obj, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         return str(_("the object holds text that is not valid Unicode."))
+    if _holds_nul(obj):  # no database text holds NUL (PostgreSQL refuses it)
+        return str(_("the object holds a NUL character."))
     return ""
+
+
+def _holds_nul(value: Any) -> bool:
+    """Return True when a key or text anywhere in `value` (JSON data) holds NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _existing_versions(objects: list[Any], *, owner_id: int) -> dict[tuple[str, str], str]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csirtnet.core import audit
 from csirtnet.core.text import DECEPTIVE_RE
 from csirtnet.incidents.validation import is_plain_text
 from csirtnet.sharing import stix
@@ -85,6 +86,8 @@ def record_sighting(
         row.recipient_organizations.add(sighted.owner_id)
     if label == TLP.RED and sighted.author_id and sighted.author_id != actor.user_id:
         row.recipient_people.add(sighted.author_id)
+    audit.record(actor=actor, action="sighting.recorded", target=row,
+                 detail={"sighting_of": sighted.stix_id, "count": count})  # fmt: skip
     return row
 
 

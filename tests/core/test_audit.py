@@ -1,0 +1,205 @@
+"""The audit log: every write and every sensitive read recorded in one verifiable hash chain."""
+
+from __future__ import annotations
+
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from csirtnet.core import audit, hashchain
+from csirtnet.core.models import RECORD_FIELDS, AuditEntry
+from tests.api.client import Api, token_for
+
+TRIGGER_OFF = {
+    "sqlite": ["DROP TRIGGER core_auditentry_no_update"],
+    "postgresql": ["ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_no_update"],
+}
+TRIGGER_ON = {
+    "sqlite": [
+        "CREATE TRIGGER core_auditentry_no_update BEFORE UPDATE ON core_auditentry "
+        "BEGIN SELECT RAISE(ABORT, 'audit entries are never updated'); END;"
+    ],
+    "postgresql": ["ALTER TABLE core_auditentry ENABLE TRIGGER core_auditentry_no_update"],
+}
+# A value to write over each field of an entry, as raw SQL sees it.
+TAMPERED = {
+    "sequence": 999, "at": "2020-01-01 00:00:00", "user_id": 424242, "username": "mallory",
+    "organization_id": 424242, "organization": "EVIL", "action": "incident.deleted",
+    "target_type": "other.model", "target_id": "INC-2099-000001", "tlp": "clear",
+    "origin": "10.9.9.9", "detail": '{"forged": true}', "previous_hash": "1" * 64,
+    "hash": "2" * 64,
+}  # fmt: skip
+PG_TYPES = {"at": "timestamptz", "detail": "jsonb"}
+
+
+def _raw(statements: list[str], params: list[object] | None = None) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params or [])
+
+
+def _five(owner) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    AuditEntry.objects.all().delete()
+    return [audit.record(actor=owner, action=f"test.step{n}", detail={"n": n}) for n in range(5)]
+
+
+def _verify() -> tuple[int, hashchain.Break | None, str]:
+    return audit.verify()
+
+
+@pytest.mark.django_db
+def test_entries_form_a_chain_that_verify_audit_accepts(owner):
+    entries = _five(owner)
+
+    assert [e.sequence for e in entries] == [1, 2, 3, 4, 5]
+    assert entries[0].previous_hash == hashchain.GENESIS
+    assert all(b.previous_hash == a.hash for a, b in itertools_pairwise(entries))
+    assert entries[2].username == owner.user.username
+    assert entries[2].organization == owner.organization.short_name
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "5 audit entries, chain intact" in out.getvalue()
+    assert entries[-1].hash in out.getvalue()
+
+
+def itertools_pairwise(items):  # type: ignore[no-untyped-def]
+    return zip(items, items[1:], strict=False)
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_to_update_an_entry(owner):
+    entry = _five(owner)[2]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(username="mallory")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        _raw(["UPDATE core_auditentry SET action = 'x' WHERE id = %s"], [entry.pk])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", RECORD_FIELDS + ("previous_hash", "hash"))
+def test_changing_any_field_of_any_entry_is_detected(owner, field):
+    entries = _five(owner)
+    victim = entries[2]
+    _raw(TRIGGER_OFF[connection.vendor])
+    try:
+        value = f"CAST(%s AS {PG_TYPES[field]})" if PG_TYPES.get(field) else "%s"
+        if connection.vendor != "postgresql":
+            value = "%s"
+        statement = f"UPDATE core_auditentry SET {field} = {value} WHERE id = %s"  # noqa: S608
+        _raw([statement], [TAMPERED[field], victim.pk])
+    finally:
+        _raw(TRIGGER_ON[connection.vendor])
+
+    _count, broken, _head = _verify()
+
+    assert broken is not None, field
+    # the changed entry itself breaks, or (its hash or sequence changed) the next one does
+    assert broken.index in (2, 3), (field, broken)
+    with pytest.raises(CommandError, match="Audit chain broken"):
+        call_command("verify_audit", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_removing_an_entry_is_detected(owner):
+    entries = _five(owner)
+    AuditEntry.objects.filter(pk=entries[1].pk).delete()
+    _count, broken, _head = _verify()
+    assert broken is not None and broken.index == 1
+
+
+@pytest.mark.django_db
+def test_reordering_two_entries_is_detected(owner):
+    entries = _five(owner)
+    first, second = entries[1], entries[3]
+    _raw(TRIGGER_OFF[connection.vendor])
+    try:
+        _raw(["UPDATE core_auditentry SET sequence = -1 WHERE id = %s"], [first.pk])
+        _raw(["UPDATE core_auditentry SET sequence = %s WHERE id = %s"], [2, second.pk])
+        _raw(["UPDATE core_auditentry SET sequence = %s WHERE id = %s"], [4, first.pk])
+    finally:
+        _raw(TRIGGER_ON[connection.vendor])
+    _count, broken, _head = _verify()
+    assert broken is not None and broken.index == 1
+
+
+@pytest.mark.django_db
+def test_removing_the_newest_entries_is_caught_by_the_kept_head(owner):
+    entries = _five(owner)
+    AuditEntry.objects.filter(pk=entries[-1].pk).delete()
+    call_command("verify_audit", stdout=StringIO())  # a shorter chain still holds...
+    with pytest.raises(CommandError, match="not the expected"):
+        call_command("verify_audit", expect_head=entries[-1].hash, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_incident_writes_are_recorded_with_who_and_from_where(client, owner, recipient):
+    from tests.api.client import report
+
+    AuditEntry.objects.all().delete()
+    incident = report(owner, tlp="red", named_people=[])
+    created = AuditEntry.objects.get(action="incident.created")
+    assert (created.target_type, created.target_id) == ("incidents.incident", incident.reference)
+    assert (created.username, created.tlp) == (owner.user.username, "red")
+
+    client.force_login(owner.user)
+    answer = client.get(
+        reverse("incidents:detail", args=[incident.uuid]), REMOTE_ADDR="192.0.2.44"
+    )
+
+    assert answer.status_code == 200
+    read = AuditEntry.objects.get(action="incident.read")
+    assert (read.username, read.origin, read.target_id) == (
+        owner.user.username, "192.0.2.44", incident.reference,
+    )  # fmt: skip
+    assert audit.verify()[1] is None
+
+
+@pytest.mark.django_db
+def test_reads_of_green_or_amber_data_are_not_recorded_but_red_api_reads_are(owner):
+    from tests.api.client import report
+
+    green = report(owner, tlp="green")
+    red = report(owner, tlp="red", named_people=[])
+    AuditEntry.objects.all().delete()
+    api = Api(token_for(owner))
+
+    api.get(f"/incidents/{green.uuid}")
+    assert not AuditEntry.objects.exists()
+    api.get(f"/incidents/{red.uuid}")
+    api.get("/incidents")
+
+    assert list(AuditEntry.objects.values_list("action", "target_id")) == [
+        ("incident.read", red.reference), ("incident.listed", red.reference),
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres_only
+def test_concurrent_writers_keep_one_unbroken_chain(owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes writers by its database lock")
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for step in range(10):
+                audit.record(actor=owner, action="test.concurrent", detail={"w": n, "s": step})
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    count, broken, _head = audit.verify()
+    assert (count, broken) == (60, None)
