@@ -15,7 +15,7 @@ TEST_ENV := CSIRTNET_DEBUG=false CSIRTNET_SECRET_KEY=test-only-secret-key-not-fo
 	CSIRTNET_VAR_DIR=$(CURDIR)/var/test CSIRTNET_SHARED_DIR=$(abspath $(SHARED))
 PG_TEST_DB ?= csirtnet_ci
 
-.PHONY: venv demo cli test test-sqlite test-postgres lint bench messages clean system-deps
+.PHONY: venv demo cli test test-sqlite test-postgres lint bench fuzz soak messages clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -68,18 +68,44 @@ demo: venv messages
 cli: venv
 	@$(DEMO_ENV) $(BIN)/csirtnet $(ARGS)
 
-test: venv system-deps messages test-sqlite test-postgres
+# The two databases run side by side (each in its own var folder); each one's output is
+# printed whole when it ends.
+test: venv system-deps messages
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
-	$(TEST_ENV) CSIRTNET_DB_ENGINE=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(TEST_ENV) CSIRTNET_VAR_DIR=$(CURDIR)/var/test-sqlite CSIRTNET_DB_ENGINE=sqlite \
+		$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test-postgres:
-	$(TEST_ENV) CSIRTNET_DB_ENGINE=postgresql CSIRTNET_DB_NAME=$(PG_TEST_DB) $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(TEST_ENV) CSIRTNET_VAR_DIR=$(CURDIR)/var/test-postgres CSIRTNET_DB_ENGINE=postgresql \
+		CSIRTNET_DB_NAME=$(PG_TEST_DB) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Hostile input, for long: every fuzz target FUZZ_SECONDS each (corpus and crashes in
+# var/fuzz/<target>/; FUZZ_TARGETS="fuzz/fuzz_stix.py" narrows), then Schemathesis with
+# FUZZ_EXAMPLES examples per API operation and role. `make test` runs both briefly.
+FUZZ_SECONDS ?= 600
+FUZZ_EXAMPLES ?= 200
+FUZZ_TARGETS ?= $(wildcard fuzz/fuzz_*.py)
+fuzz: venv
+	@for target in $(FUZZ_TARGETS); do echo "== $$target, $(FUZZ_SECONDS) s"; \
+		$(TEST_ENV) CSIRTNET_VAR_DIR=$(CURDIR)/var $(BIN)/python $$target \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=60 -print_final_stats=1 || exit 1; done
+	$(TEST_ENV) CSIRTNET_DB_ENGINE=sqlite CSIRTNET_SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest -q tests/api/test_schemathesis.py
+
+# Crash safety, for long: SOAK_KILLS SIGKILLs of the real commands (ingest, worker, set-up)
+# on each database (200 in all); `make test` runs 10 on each. SOAK_SEED=N repeats the choices.
+SOAK_KILLS ?= 100
+soak: venv
+	$(TEST_ENV) CSIRTNET_DB_ENGINE=sqlite SOAK_KILLS=$(SOAK_KILLS) $(BIN)/pytest -q -rP -m soak tests/soak
+	$(TEST_ENV) CSIRTNET_DB_ENGINE=postgresql CSIRTNET_DB_NAME=$(PG_TEST_DB) SOAK_KILLS=$(SOAK_KILLS) \
+		$(BIN)/pytest -q -rP -m soak tests/soak
 
 lint: venv
 	mkdir -p var/test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 	$(TEST_ENV) $(BIN)/mypy src
 	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python -m django makemigrations --check --dry-run --settings=csirtnet.settings

@@ -5,6 +5,7 @@ Defaults are safe for production: DEBUG off, secure cookies, no default secret k
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,7 +23,7 @@ if not DEBUG and len(SECRET_KEY) < 32:
 ALLOWED_HOSTS = env_list("CSIRTNET_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "csirtnet.accounts.admin_site.AdminConfig",  # the admin site, with the second-factor rule
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +31,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "csirtnet.core",
     "csirtnet.accounts",
     "csirtnet.directory",
@@ -46,15 +51,21 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # where the request comes from, for the audit log of every write and sensitive read
     "csirtnet.core.audit.AuditOriginMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # ends a session whose user's memberships changed since sign-in, then sets the actor
     "csirtnet.accounts.middleware.ActorMiddleware",
+    # a user who must use a second factor reaches nothing else until the code is entered
+    "csirtnet.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # answers the throttle's lockout of a sign-in (last, as django-axes requires)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "csirtnet.urls"
@@ -118,9 +129,12 @@ def _databases() -> dict[str, dict[str, object]]:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2id first; the others only verify older hashes, which are rehashed on sign-in.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -132,6 +146,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reports:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (django-axes): CSIRTNET_LOGIN_FAILURE_LIMIT failures lock the
+# username, four times as many lock the client address, for CSIRTNET_LOGIN_LOCKOUT_SECONDS.
+# The address is REMOTE_ADDR unless CSIRTNET_CLIENT_IP_HEADER names the header that the
+# reverse proxy in front sets (e.g. X-Forwarded-For: its last entry is used).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+CSIRTNET_LOGIN_FAILURE_LIMIT = env_int("CSIRTNET_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+CSIRTNET_LOGIN_ADDRESS_FACTOR = 4  # an address may fail this many times the username limit
+CSIRTNET_CLIENT_IP_HEADER = env_str("CSIRTNET_CLIENT_IP_HEADER", "")
+AXES_FAILURE_LIMIT = CSIRTNET_LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(
+    seconds=env_int("CSIRTNET_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "csirtnet.accounts.throttle.SignInThrottle"
+AXES_CLIENT_IP_CALLABLE = "csirtnet.accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "csirtnet.accounts.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_VERBOSE = False
+
+# Second factor (TOTP, RFC 6238, django-otp): required for members of the network
+# secretariat and of law-enforcement units, and for the law-enforcement role.
+OTP_TOTP_ISSUER = env_str("CSIRTNET_TOTP_ISSUER", "csirtnet")
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -142,6 +185,37 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# OpenID Connect sign-in (mozilla-django-oidc) against the network's identity provider,
+# off unless CSIRTNET_OIDC_ISSUER is set. Endpoints default to Keycloak's under the
+# issuer and must stay on the issuer's origin (accounts/oidc.py checks it).
+CSIRTNET_OIDC_ISSUER = env_str("CSIRTNET_OIDC_ISSUER", "").rstrip("/")
+CSIRTNET_OIDC_PROVIDER_NAME = ""
+if CSIRTNET_OIDC_ISSUER:
+    _OIDC = CSIRTNET_OIDC_ISSUER + "/protocol/openid-connect"
+    CSIRTNET_OIDC_PROVIDER_NAME = env_str("CSIRTNET_OIDC_PROVIDER_NAME", "Keycloak")
+    OIDC_RP_CLIENT_ID = env_str("CSIRTNET_OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("CSIRTNET_OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str(
+        "CSIRTNET_OIDC_AUTHORIZATION_ENDPOINT", _OIDC + "/auth"
+    )
+    OIDC_OP_TOKEN_ENDPOINT = env_str("CSIRTNET_OIDC_TOKEN_ENDPOINT", _OIDC + "/token")
+    OIDC_OP_USER_ENDPOINT = env_str("CSIRTNET_OIDC_USERINFO_ENDPOINT", _OIDC + "/userinfo")
+    OIDC_OP_JWKS_ENDPOINT = env_str("CSIRTNET_OIDC_JWKS_ENDPOINT", _OIDC + "/certs")
+    AUTHENTICATION_BACKENDS.append("csirtnet.accounts.oidc.NetworkOIDCBackend")
+# Authentication methods (`amr`, RFC 8176) or context classes (`acr`) by which the
+# provider says it checked a second factor; such a sign-in needs no TOTP code here.
+CSIRTNET_OIDC_MFA_AMR = env_list("CSIRTNET_OIDC_MFA_AMR", ["mfa", "otp", "hwk"])
+CSIRTNET_OIDC_MFA_ACR = env_list("CSIRTNET_OIDC_MFA_ACR", [])
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email"
+OIDC_USE_NONCE = True
+OIDC_VERIFY_SSL = True
+OIDC_TIMEOUT = env_int("CSIRTNET_OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+OIDC_CREATE_USER = False  # users are matched by verified e-mail, never created
+OIDC_STORE_ID_TOKEN = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_USE_PKCE = True
+
 # Security headers and cookies; CSIRTNET_SECURE_COOKIES=false only for plain-HTTP demos.
 _SECURE = env_bool("CSIRTNET_SECURE_COOKIES", True)
 SESSION_COOKIE_SECURE = _SECURE
@@ -150,8 +224,26 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("CSIRTNET_SESSION_SECONDS", 8 * 3600, minimum=60)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_HSTS_SECONDS = env_int("CSIRTNET_HSTS_SECONDS", 31536000 if _SECURE else 0)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS only with secure cookies: a plain-HTTP demo must not pin its host to HTTPS.
+SECURE_HSTS_SECONDS = env_int("CSIRTNET_HSTS_SECONDS", 31536000) if _SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CSIRTNET_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CSIRTNET_HSTS_PRELOAD", False)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from this origin, no inline script or
+# style, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Outgoing mail: SMTP by default; "file" writes each message to CSIRTNET_MAIL_DIR.
 _MAIL = env_str("CSIRTNET_EMAIL", "smtp")

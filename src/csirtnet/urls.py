@@ -1,20 +1,26 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from csirtnet.accounts import views as account_views
+from csirtnet.accounts.middleware import second_factor_not_required
 from csirtnet.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # The login page offers the language switcher too, so it must work signed out.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    # The login page offers the language switcher too, so it must work signed out (and
+    # before the second factor).
+    path(
+        "i18n/setlang/",
+        second_factor_not_required(login_not_required(set_language)),
+        name="set_language",
+    ),
     path("reports/", include("csirtnet.reports.urls")),
     path("incidents/", include("csirtnet.incidents.urls")),
     path("sharing/", include("csirtnet.sharing.urls")),

@@ -7,6 +7,7 @@ import stat
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from csirtnet.accounts.models import Membership
 from csirtnet.accounts.services import (
@@ -26,13 +27,20 @@ def var_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
     return settings.VAR_DIR
 
 
+def _request():  # type: ignore[no-untyped-def]
+    """A sign-in request: the throttle counts failures per client address."""
+    return RequestFactory().post("/accounts/login/")
+
+
 def test_demo_users_are_members_of_their_csirt_and_can_sign_in(directory, var_dir):
     logins = create_demo_users()
     assert [login.username for login in logins] == [username for username, _org in DEMO_USERS]
     for login in logins:
         membership = Membership.objects.get(user__username=login.username)
         assert membership.organization.short_name == login.organization
-        assert authenticate(username=login.username, password=login.password) is not None
+        assert (
+            authenticate(_request(), username=login.username, password=login.password) is not None
+        )
 
 
 def test_only_the_secretariat_login_is_staff(directory, var_dir):
@@ -74,7 +82,7 @@ def test_reset_passwords_gives_new_ones_that_work(directory, var_dir):
     old = create_demo_users()[0].password
     new = create_demo_users(reset_passwords=True)[0].password
     assert new != old
-    assert authenticate(username="cisa", password=new) is not None
+    assert authenticate(_request(), username="cisa", password=new) is not None
 
 
 def test_command_prints_the_table_from_the_logins_file(directory, var_dir, capsys):
@@ -86,5 +94,50 @@ def test_command_prints_the_table_from_the_logins_file(directory, var_dir, capsy
     for login in recorded:
         line = next(row for row in output.splitlines() if row.startswith(login.username + " "))
         state = login.state or "-"
-        assert line.split() == [login.username, login.organization, state, login.password]
+        totp_key = login.totp_key or "-"
+        assert line.split() == [
+            login.username,
+            login.organization,
+            state,
+            login.password,
+            totp_key,
+        ]
     assert {login.state for login in recorded} >= {"US", "BR", "VE", ""}
+
+
+def test_demo_logins_that_need_a_second_factor_get_a_device_whose_key_is_recorded(
+    directory, var_dir
+):
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    logins = {login.username: login for login in create_demo_users()}
+    assert logins["cisa"].totp_key == ""
+    secretariat = logins["secretariat"]
+    device = TOTPDevice.objects.get(user__username="secretariat", confirmed=True)
+    assert base64.b32decode(secretariat.totp_key) == device.bin_key
+    recorded = {login.username: login for login in read_demo_logins()}
+    assert recorded["secretariat"].totp_key == secretariat.totp_key
+    again = {login.username: login for login in create_demo_users()}
+    assert again["secretariat"].totp_key == secretariat.totp_key
+    reset = {login.username: login for login in create_demo_users(reset_passwords=True)}
+    assert reset["secretariat"].totp_key != secretariat.totp_key
+
+
+def test_a_demo_login_with_a_totp_key_signs_in_with_the_code_of_that_key(
+    client, directory, var_dir
+):
+    import base64
+
+    from django_otp.oath import totp
+
+    secretariat = next(login for login in create_demo_users() if login.totp_key)
+    answer = client.post(
+        "/accounts/login/",
+        {"username": secretariat.username, "password": secretariat.password},
+    )
+    assert answer.status_code == 302
+    code = f"{totp(base64.b32decode(secretariat.totp_key)):06d}"
+    assert client.post("/account/second-factor/", {"code": code}).status_code == 302
+    assert client.get("/reports/inbox/").status_code == 200

@@ -45,11 +45,17 @@ def new_page(browser, live_server, settings) -> Iterator[Callable[..., Any]]:  #
     """
     Open fresh browser tabs, each in its own context (its own cookies: one signed-in
     user a tab) and language (`locale`, e.g. "es-ES"); cookies without the Secure flag
-    for plain HTTP. Every context is closed after the test.
+    for plain HTTP. Every context is closed after the test, which fails when the
+    browser reported a Content-Security-Policy violation on its console.
     """
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     contexts: list[Any] = []
+    violations: list[str] = []
+
+    def note_violation(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url', '')}: {message.text}")
 
     def open_page(locale: str = "en-US") -> Any:
         context = browser.new_context(
@@ -57,11 +63,14 @@ def new_page(browser, live_server, settings) -> Iterator[Callable[..., Any]]:  #
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", note_violation)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == [], "the Content-Security-Policy blocked something"
 
 
 @pytest.fixture

@@ -17,20 +17,60 @@ class LoginPage:
         return self
 
     def sign_in(self, username: str, password: str) -> InboxPage:
-        """Fill the form and submit it; the inbox is where it lands."""
+        """Fill the form, submit it and the TOTP code when asked; the inbox is where it lands."""
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
-        self.page.wait_for_url("**/reports/inbox/")
-        return InboxPage(self.page)
+        return self._second_factor(username)
 
     def sign_in_any_language(self, username: str, password: str) -> InboxPage:
         """As `sign_in`, by the fields' names rather than their (translated) labels."""
         self.page.locator("input[name=username]").fill(username)
         self.page.locator("input[name=password]").fill(password)
         self.page.locator("main form button[type=submit]").click()
+        return self._second_factor(username)
+
+    def _second_factor(self, username: str) -> InboxPage:
+        """Enter the code of the user's authenticator when the page asks for one."""
+        self.page.wait_for_load_state()
+        if "/second-factor/" in self.page.url:
+            SecondFactorPage(self.page).enter_code(totp_code_of(username))
         self.page.wait_for_url("**/reports/inbox/")
         return InboxPage(self.page)
+
+
+def totp_code_of(username: str) -> str:
+    """
+    Return the code (RFC 6238) that the authenticator of `username` shows now, from the
+    key of its TOTP device (the enrollment's pending one if it has no confirmed one).
+    The device forgets the last code used, so that a second sign-in in the same
+    30 seconds works.
+    """
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=username).order_by("-confirmed", "pk")[0]
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+class SecondFactorPage:
+    """The page that asks for the authenticator's code, or adds an authenticator."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    @property
+    def otpauth_uri(self) -> str:
+        """Return the key URI shown while adding an authenticator ("" when not shown)."""
+        uri = self.page.locator("#otpauth-uri")
+        return str(uri.inner_text()) if uri.count() else ""
+
+    def enter_code(self, code: str) -> None:
+        """Type the six-digit code and submit it."""
+        self.page.locator("input[name=code]").fill(code)
+        self.page.locator("main form button[type=submit]").click()
+        self.page.wait_for_load_state()
 
 
 class InboxPage:

@@ -165,8 +165,8 @@ def test_reads_of_green_or_amber_data_are_not_recorded_but_red_api_reads_are(own
 
     green = report(owner, tlp="green")
     red = report(owner, tlp="red", named_people=[])
-    AuditEntry.objects.all().delete()
     api = Api(token_for(owner))
+    AuditEntry.objects.all().delete()
 
     api.get(f"/incidents/{green.uuid}")
     assert not AuditEntry.objects.exists()

@@ -102,6 +102,13 @@ def test_the_chain_can_be_verified_from_the_api_alone(as_owner, as_recipient, in
             "occurred_at": event["occurred_at"], "reason": event["reason"],
             "sha256": event["sha256"],
         }  # fmt: skip
+        if event["sequence"] == 1:
+            item = as_owner.get(f"/evidence/{uuid}").body
+            record["item"] = {
+                "parent": f"incident:{item['incident']}", "name": item["name"],
+                "size": item["size"], "content_type": item["content_type"],
+                "description": item["description"],
+            }  # fmt: skip
         text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         computed = hashlib.sha256(f"{previous}\n{text}".encode()).hexdigest()
         assert event["previous_hash"] == previous
@@ -161,3 +168,17 @@ def test_bad_uploads_answer_400_naming_the_field(
 def test_a_read_only_token_cannot_upload(owner, incident, sample):
     api = Api(token_for(owner, read_only=True))
     assert _upload(api, incident, sample()).status_code == 403
+
+
+def test_a_multipart_body_without_a_boundary_is_a_400(owner, incident):
+    from django.test import Client
+
+    from tests.api.client import token_for
+
+    answer = Client().post(
+        f"/api/v1/incidents/{incident.uuid}/evidence", data=b"--x\r\n\r\n",
+        content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {token_for(owner)}"},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"

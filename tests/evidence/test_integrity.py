@@ -264,3 +264,25 @@ def test_the_model_refuses_update_and_delete(chain):
     with pytest.raises(TypeError, match="append-only"):
         CustodyEvent.objects.filter(evidence=chain).delete()
     assert _event(chain, 1).reason == ""
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("name", "renamed.json"), ("size", 1), ("content_type", "text/plain"),
+        ("description", "something else"), ("incident_id", "another incident"),
+    ],
+)  # fmt: skip
+def test_changing_the_item_itself_or_moving_it_is_detected(chain, other, owner, column, value):
+    from tests.incidents.factories import IncidentFactory
+
+    if value == "another incident":
+        value = IncidentFactory(owner=owner.organization, author=owner.user, tlp="clear").pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Evidence._meta.db_table} SET {column} = %s WHERE id = %s",  # noqa: S608
+            [value, chain.pk],
+        )
+    passed, output = _verify()
+    assert not passed
+    assert f"BROKEN {chain.uuid} sequence 1: hash" in output

@@ -167,3 +167,27 @@ def test_actions_refuse_get(client, owner, incident, add):
     client = _signed_in(client, owner)
     for name in ("transfer", "accept", "examine", "release"):
         assert client.get(_url(name, evidence)).status_code == 405
+
+
+def test_a_pending_receiver_sees_the_item_but_not_the_title_of_its_parent(
+    client, owner, outsider, incident, add
+):
+    from csirtnet.core.models import AuditEntry
+
+    incident.title = "Secret operation CANARY-7f3e"
+    incident.tlp = "red"
+    incident.save()
+    evidence = add(owner, incident)
+    services.transfer_evidence(
+        actor=owner, evidence=evidence, receiving_organization=outsider.organization,
+        reason="For your examination",
+    )  # fmt: skip
+
+    page = _signed_in(client, outsider).get(_url("detail", evidence))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert evidence.name in html
+    assert "CANARY-7f3e" not in html and incident.reference not in html
+    read = AuditEntry.objects.filter(action="evidence.read").last()
+    assert read is not None and (read.username, read.tlp) == (outsider.user.username, "red")

@@ -163,7 +163,7 @@ def world(directory) -> World:
 def _client(username: str | None) -> Client:
     client = Client()
     if username is not None:
-        client.login(username=username, password="pw-" + username)
+        client.force_login(get_user_model().objects.get(username=username))
     return client
 
 

@@ -499,3 +499,16 @@ def test_an_object_marked_only_by_a_statement_is_labelled_by_default_and_says_so
     assert statement["id"] in noted.reason and "TLP:AMBER" in noted.reason
     assert StixObject.objects.get(stix_id=indicator["id"]).tlp == TLP.AMBER
     assert report.outcomes[0].reason == ""
+
+
+def test_a_deeply_nested_custom_property_is_stored_not_a_server_error(owner):
+    deep: object = 1
+    for _level in range(450):
+        deep = [deep]
+    obj = {"type": "indicator", "spec_version": "2.1",
+           "id": "indicator--6c6f7a0b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '203.0.113.8']", "pattern_type": "stix",
+           "valid_from": "2026-01-01T00:00:00Z", "x_deep": deep}  # fmt: skip
+    report = import_stix(actor=owner, data=json.dumps(obj).encode(), source="t")
+    assert report.stored_count + report.rejected_count == 1

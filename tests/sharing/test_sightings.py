@@ -170,3 +170,16 @@ def test_the_object_page_lists_sightings_and_records_one(client, owner, recipien
         client.post(reverse("sharing:object", args=[amber.uuid]), {"count": "1"}).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("first_seen", "words"),
+    [("0001-01-01T00:00:00Z", "1970"), ("2026-01-01T00:00:00", "zone")],
+)
+def test_times_out_of_range_or_without_a_zone_are_400_not_500(owner, first_seen, words):
+    _indicator(owner, tlp="green")
+    answer = Api(token_for(owner)).post(
+        "/sightings", {"sighting_of": INDICATOR_ID, "first_seen": first_seen}
+    )
+    assert answer.status_code == 400
+    assert words in answer.body["detail"]

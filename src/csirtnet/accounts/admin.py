@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from csirtnet.accounts.models import ApiToken, Membership
-from csirtnet.accounts.services import revoke_api_token
+from csirtnet.accounts.services import end_sessions, revoke_api_token
+from csirtnet.core.admin import AuditedModelAdmin
+
+User = get_user_model()
+_GRANTS = ("is_active", "is_staff", "is_superuser")  # user fields that change what one may do
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+    """Django's user admin; disabling a user or changing its flags or groups signs it out."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save, then end the user's sessions and API tokens when a grant changed."""
+        super().save_model(request, obj, form, change)
+        if change and any(field in form.changed_data for field in _GRANTS):
+            end_sessions(user=obj)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Save groups and permissions; end the user's sessions when they changed."""
+        super().save_related(request, form, formsets, change)
+        if change and {"groups", "user_permissions"} & set(form.changed_data):
+            end_sessions(user=form.instance)
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(AuditedModelAdmin):
     """A user's role in an organization."""
 
     list_display = ["user", "organization", "role", "is_active", "created_at"]
@@ -21,6 +50,30 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["user__username", "user__email", "organization__short_name"]
     autocomplete_fields = ["user", "organization"]
     readonly_fields = ["created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        """
+        Save; a changed organization, role or active flag ends the sessions and API
+        tokens of the membership's user (and of its former user, if that changed).
+        """
+        super().save_model(request, obj, form, change)
+        if change and {"user", "organization", "role", "is_active"} & set(form.changed_data):
+            end_sessions(user=obj.user)
+            if "user" in form.changed_data and form.initial.get("user"):
+                end_sessions(user=User.objects.get(pk=form.initial["user"]))
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        """Delete, then end the sessions and API tokens of the membership's user."""
+        user = obj.user
+        super().delete_model(request, obj)
+        end_sessions(user=user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        """Delete the selected memberships, then end the sessions of their users."""
+        users = list(User.objects.filter(memberships__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for user in users:
+            end_sessions(user=user)
 
     # A membership decides what its user sees (the TLP rule acts for organizations), so
     # only superusers change them: a staff user could otherwise join any organization.
@@ -41,7 +94,7 @@ _COLUMNS = ("name", "user", "prefix", "is_read_only", "created_at", "last_used_a
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(AuditedModelAdmin):
     """
     Personal API tokens: listed and revoked here, never created (a token's plain text is
     shown once, to its user, at /account/tokens/ or by `csirtnet create-token`).

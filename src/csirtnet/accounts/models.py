@@ -84,3 +84,26 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         """Return True while the token has not been revoked."""
         return self.revoked_at is None
+
+
+class UserSession(models.Model):
+    """
+    A browser session of a signed-in user, recorded at sign-in so that `end_sessions`
+    can end every session of a user at once whatever the session engine. `session_key`
+    is the key of Django's session store; `signed_in_at` is aware UTC. Rows of sessions
+    that expired on their own are removed at the user's next sign-in or by `end_sessions`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(_("signed in at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+        verbose_name = _("browser session")
+        verbose_name_plural = _("browser sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.signed_in_at:%Y-%m-%d %H:%M}"

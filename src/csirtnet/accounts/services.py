@@ -1,12 +1,14 @@
-"""Verbs of accounts: the demo logins and the personal API tokens."""
+"""Verbs of accounts: sign-in sessions, memberships, the demo logins and the API tokens."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from csirtnet.accounts.models import ApiToken, Membership, Role
+from csirtnet.accounts.models import ApiToken, Membership, Role, UserSession
+from csirtnet.accounts.second_factor import HAS_DEVICE_SESSION_KEY
+from csirtnet.core import audit
 from csirtnet.directory.models import (
     ContactRole,
     MemberState,
@@ -48,18 +53,25 @@ DEMO_LAW_ENFORCEMENT_UNITS = (
     ("UC-BR-demo", "Unidade de cibercrime (demo) – BR", "BR", "le247@uc-br.demo.csirtnet.example"),
 )
 DEMO_LOGINS_FILE_NAME = "demo-logins.txt"
-_HEADER = "# csirtnet demo logins, for demos only: username, organization, state, password\n"
+_HEADER = (
+    "# csirtnet demo logins, for demos only: username, organization, state, password,"
+    " TOTP key (RFC 6238, base32) of those who must use a second factor\n"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class DemoLogin:
-    """One demo login: its password is empty when the logins file does not know it."""
+    """
+    One demo login: its password is empty when the logins file does not know it;
+    `totp_key` is the base32 key of its authenticator when it must use a second factor.
+    """
 
     username: str
     organization: str
     state: str
     password: str
     is_created: bool = False
+    totp_key: str = ""
 
 
 def demo_logins_path() -> Path:
@@ -103,7 +115,8 @@ def create_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
         )
         state = organization.state.code if organization.state else ""
         password = passwords.get(username, "")
-        logins.append(DemoLogin(username, short_name, state, password, is_created))
+        totp_key = _demo_totp_key(user, reset=is_created or reset_passwords)
+        logins.append(DemoLogin(username, short_name, state, password, is_created, totp_key))
     _write_demo_logins(logins)
     return logins
 
@@ -133,7 +146,11 @@ def read_demo_logins() -> list[DemoLogin]:
     except FileNotFoundError:
         return []
     rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
-    return [DemoLogin(row[0], row[1], row[2], row[3]) for row in rows if len(row) >= 4]
+    return [
+        DemoLogin(row[0], row[1], row[2], row[3], totp_key=row[4] if len(row) > 4 else "")
+        for row in rows
+        if len(row) >= 4
+    ]
 
 
 def _write_demo_logins(logins: list[DemoLogin]) -> None:
@@ -145,11 +162,24 @@ def _write_demo_logins(logins: list[DemoLogin]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(_HEADER)
         for login in logins:
-            file.write(
-                f"{login.username}\t{login.organization}\t{login.state}\t{login.password}\n"
-            )
+            columns = [login.username, login.organization, login.state, login.password]
+            file.write("\t".join([*columns, login.totp_key]).rstrip("\t") + "\n")
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
+
+
+def _demo_totp_key(user: Any, *, reset: bool) -> str:
+    """
+    Return the base32 key (RFC 4648) of the demo user's confirmed TOTP device, made
+    anew when `reset` or missing; "" for a user who needs no second factor.
+    """
+    if not requires_second_factor(user, memberships_of(user)):
+        return ""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None or reset:
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return base64.b32encode(device.bin_key).decode()
 
 
 def _secretariat_permissions() -> list[Permission]:
@@ -202,6 +232,8 @@ def create_api_token(*, user: Any, name: str, read_only: bool) -> tuple[ApiToken
         key_hash=hash_token(plaintext),
         is_read_only=read_only,
     )
+    audit.record(actor=user, action="token.created", target=token,
+                 detail={"name": name, "read_only": read_only})  # fmt: skip
     return token, plaintext
 
 
@@ -219,6 +251,7 @@ def revoke_api_token(*, user: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.record(actor=user, action="token.revoked", target=token)
     return token
 
 
@@ -242,3 +275,142 @@ def authenticate_token(plaintext: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- sessions, second factor and membership changes ----------------------------------
+
+FINGERPRINT_SESSION_KEY = "csirtnet_memberships"  # noqa: S105 - a session key name
+SECOND_FACTOR_KINDS = frozenset({OrganizationKind.SECRETARIAT, OrganizationKind.LAW_ENFORCEMENT})
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    """
+    Return every membership of `user`, active or not, oldest first, with organization,
+    state and user loaded (one query); none for an anonymous user.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Membership.objects.select_related("organization", "organization__state", "user")
+        .filter(user=user)
+        .order_by("pk")
+    )
+
+
+def membership_fingerprint(user: Any, memberships: list[Membership]) -> str:
+    """
+    Return the SHA-256 (64 hex digits) of what decides what `user` may do: its id,
+    active, staff and superuser flags, and each membership's id, organization, role and
+    active flag. A session keeps the fingerprint of its sign-in; any change ends it.
+    """
+    parts = [f"{user.pk}:{user.is_active:d}:{user.is_staff:d}:{user.is_superuser:d}"]
+    parts += [
+        f"{m.pk}:{m.organization_id}:{m.role}:{m.is_active:d}"
+        for m in sorted(memberships, key=lambda m: m.pk)
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def requires_second_factor(user: Any, memberships: list[Membership]) -> bool:
+    """
+    Return True when `user` must sign in with a second factor (TOTP, RFC 6238): a
+    superuser, or an active membership in the network secretariat or a law-enforcement
+    cyber unit, or with the law-enforcement role.
+    """
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(
+        m.is_active
+        and (m.role == Role.LAW_ENFORCEMENT or m.organization.kind in SECOND_FACTOR_KINDS)
+        for m in memberships
+    )
+
+
+def record_sign_in(*, user: Any, session: Any) -> UserSession:
+    """
+    Remember a new browser session of `user` (its key in Django's session store) and
+    keep the fingerprint of the user's memberships in it (`membership_fingerprint`) and
+    whether the user has an authenticator (then asked for its code even when not
+    required); forget the user's sessions older than `SESSION_COOKIE_AGE`, which have expired.
+    Called on every sign-in, whichever way the user signed in.
+    """
+    if session.session_key is None:
+        session.save()
+    session[FINGERPRINT_SESSION_KEY] = membership_fingerprint(user, memberships_of(user))
+    session[HAS_DEVICE_SESSION_KEY] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    expired = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    UserSession.objects.filter(user=user, signed_in_at__lt=expired).delete()
+    record, _created = UserSession.objects.update_or_create(
+        session_key=session.session_key, defaults={"user": user, "signed_in_at": timezone.now()}
+    )
+    return record
+
+
+@transaction.atomic
+def end_sessions(*, user: Any) -> int:
+    """
+    Sign `user` out everywhere at once: delete every browser session recorded by
+    `record_sign_in` from the session store and revoke every API token of the user
+    (`revoked_at` = now, UTC). Return how many sessions and tokens were ended.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    records = list(UserSession.objects.filter(user=user))
+    for record in records:
+        store(session_key=record.session_key).delete()
+    UserSession.objects.filter(pk__in=[record.pk for record in records]).delete()
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    detail = {"user": user.username, "sessions": len(records), "tokens": revoked}
+    audit.record(actor=None, action="sessions.ended", detail=detail)
+    return len(records) + revoked
+
+
+@transaction.atomic
+def disable_user(*, by: Any, user: Any) -> Any:
+    """
+    Disable `user` (`is_active` = False) and end its sessions and API tokens.
+
+    Raises:
+        PermissionDenied: `by` may not change users (`auth.change_user`).
+    """
+    if not by.has_perm("auth.change_user"):
+        raise PermissionDenied
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit.record(actor=by, action="user.disabled", detail={"user": user.username})
+    end_sessions(user=user)
+    return user
+
+
+@transaction.atomic
+def change_membership(
+    *, by: Any, membership: Membership, role: str | None = None, is_active: bool | None = None
+) -> Membership:
+    """
+    Change the role of `membership` or (de)activate it; when anything changed, end the
+    sessions and API tokens of its user, who signs in again under the new role.
+
+    Raises:
+        PermissionDenied: `by` is not a superuser (memberships decide what a user sees).
+        ValidationError: `role` is not a `Role`.
+    """
+    if not by.is_superuser:
+        raise PermissionDenied
+    if role is not None and role not in Role.values:
+        raise ValidationError({"role": _("Choose a valid role.")})
+    changed = []
+    if role is not None and role != membership.role:
+        membership.role = role
+        changed.append("role")
+    if is_active is not None and is_active != membership.is_active:
+        membership.is_active = is_active
+        changed.append("is_active")
+    if changed:
+        membership.save(update_fields=changed)
+        audit.record(actor=by, action="membership.changed", target=membership,
+                     detail={"user": membership.user.username, "role": membership.role,
+                             "is_active": membership.is_active})  # fmt: skip
+        end_sessions(user=membership.user)
+    return membership

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -100,6 +101,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, _permission_denied)
     api.add_exception_handler(Http404, _not_found)
     api.add_exception_handler(RequestDataTooBig, _too_large)
+    api.add_exception_handler(MultiPartParserError, _bad_multipart)
     api.add_exception_handler(Exception, _server_error)
 
 
@@ -182,6 +184,12 @@ def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
 
 def _too_large(request: HttpRequest, exc: Any) -> HttpResponse:
     return error_response(413, PAYLOAD_TOO_LARGE, _("The request body is too large."))
+
+
+def _bad_multipart(request: HttpRequest, exc: Any) -> HttpResponse:
+    return error_response(
+        400, INVALID, _("The multipart body cannot be read (no boundary, or cut short).")
+    )
 
 
 def _server_error(request: HttpRequest, exc: Any) -> HttpResponse:

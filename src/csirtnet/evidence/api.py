@@ -242,7 +242,9 @@ def _list(request: HttpRequest, kind: str, parent_uuid: UUID, page: PageQuery) -
         "incident", "assistance_request", "owner__state", "custodian__state",
         "pending_receiver__state",
     )  # fmt: skip
-    return {"count": items.count(), "items": list(items[page.offset : page.offset + page.limit])}
+    shown = list(items[page.offset : page.offset + page.limit])
+    audit.record_reads(actor=_actor(request), rows=shown, action="evidence.listed")
+    return {"count": items.count(), "items": shown}
 
 
 def _add(
@@ -268,7 +270,9 @@ def _get(request: HttpRequest, evidence_uuid: UUID) -> Evidence:
         "incident", "assistance_request", "owner__state", "custodian__state",
         "pending_receiver__state", "added_by",
     )  # fmt: skip
-    return get_object_or_404(visible, uuid=evidence_uuid)
+    evidence = get_object_or_404(visible, uuid=evidence_uuid)
+    audit.record_reads(actor=_actor(request), rows=[evidence], action="evidence.read")
+    return evidence
 
 
 def _events(evidence: Evidence) -> list[CustodyEvent]:

@@ -104,6 +104,27 @@ class Evidence(models.Model):
         """Return the incident or assistance request the evidence belongs to."""
         return self.incident if self.incident_id else self.assistance_request
 
+    def item_record(self) -> dict[str, Any]:
+        """
+        Return what the first custody event's hash covers of the item itself: its parent
+        (`incident:<uuid>` or `assistance_request:<uuid>`), file name, size in bytes,
+        media type and description.
+        """
+        parent = self.parent
+        kind = "incident" if self.incident_id else "assistance_request"
+        return {
+            "parent": f"{kind}:{parent.uuid}",
+            "name": self.name,
+            "size": self.size,
+            "content_type": self.content_type,
+            "description": self.description,
+        }
+
+    @property
+    def tlp(self) -> str:
+        """Return the TLP label of the parent (evidence has none of its own): for the audit log."""
+        return str(getattr(self.parent, "tlp", "") or "")
+
     @property
     def is_released(self) -> bool:
         """Return True once the evidence has been released (its chain is closed)."""
@@ -194,10 +215,15 @@ class CustodyEvent(models.Model):
         """
         Return the record the hash covers (see docs/evidence.md): evidence and event
         uuids, sequence, action, the actor's username, the organizations' uuids, the
-        time, the reason and the SHA-256. Related rows must be loaded (`select_related`).
+        time, the reason and the SHA-256; the first event ("collected") also covers the
+        item itself (`Evidence.item_record`: its parent, name, size, media type,
+        description), so moving or relabelling the item breaks the chain at its start.
+        Related rows must be loaded (`select_related`).
         """
         receiving = self.receiving_organization
-        return {
+        first = self.sequence == 1
+        record: dict[str, Any] = {"item": self.evidence.item_record()} if first else {}
+        return record | {
             "evidence": self.evidence.uuid,
             "event": self.uuid,
             "sequence": self.sequence,

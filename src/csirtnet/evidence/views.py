@@ -170,9 +170,14 @@ def _applied(form: Any, verb: Any, request: HttpRequest, evidence: Evidence) -> 
 def _detail_page(request: HttpRequest, evidence: Evidence, **forms: Any) -> HttpResponse:
     """Render the evidence page; `forms` replace the empty forms (bound, with errors)."""
     actor = _actor(request)
+    parent = evidence.parent
+    # the custodian or a pending receiver may see the item without seeing its parent
+    sees_parent = type(parent).objects.visible_to(actor).filter(pk=parent.pk).exists()
+    audit.record_reads(actor=actor, rows=[evidence], action="evidence.read")
     context = {
         "evidence": evidence,
-        "parent_url": parent_url(evidence.parent),
+        "parent": parent if sees_parent else None,
+        "parent_url": parent_url(parent) if sees_parent else "",
         "events": evidence.custody.select_related(
             "actor", "organization", "receiving_organization"
         ),

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import itertools
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from queue import Empty
+from queue import Empty, Full
 from typing import Any
 
 import orjson
@@ -219,6 +221,7 @@ def _too_long(row: ParsedRow) -> Rejection | None:
 
 _PARALLEL_BYTES = 8 << 20  # files this big are parsed in a second process
 _DONE = "done"
+_PARENT_CHECK_SECONDS = 0.5  # a parser whose writer died notices within this (plus a batch)
 
 
 def _in_subprocess(batches: Iterator[_Prepared], depth: int = 2) -> Iterator[_Prepared]:
@@ -226,18 +229,21 @@ def _in_subprocess(batches: Iterator[_Prepared], depth: int = 2) -> Iterator[_Pr
     Produce `batches` in a forked process while this one writes: parsing, hashing and
     routing then run on another core instead of competing for this interpreter's lock
     with the database writes. The child touches no database connection; its errors are
-    raised here, in order. A generator's consumer that stops early ends the child.
+    raised here, in order. A generator's consumer that stops early ends the child, and
+    so does the death of this process (SIGKILL, out of memory): see `_put_or_exit`.
     """
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=depth)
+    writer_pid = os.getpid()
 
     def produce() -> None:
+        _die_with(writer_pid)
         try:
             for prepared in batches:
-                queue.put(prepared)
-            queue.put(_DONE)
+                _put_or_exit(queue, prepared, writer_pid)
+            _put_or_exit(queue, _DONE, writer_pid)
         except BaseException as exc:  # handed to the consumer, which raises it
-            queue.put(exc)
+            _put_or_exit(queue, exc, writer_pid)
 
     child = context.Process(target=produce, name="csirtnet-ingest-parser", daemon=True)
     child.start()
@@ -261,6 +267,43 @@ def _in_subprocess(batches: Iterator[_Prepared], depth: int = 2) -> Iterator[_Pr
             child.terminate()
         child.join(timeout=5)
         queue.close()
+
+
+def _die_with(writer_pid: int) -> None:
+    """
+    Ask Linux to SIGKILL this forked parser the moment the writer dies (prctl
+    PR_SET_PDEATHSIG), even in the middle of parsing a batch; elsewhere, and as a
+    second guard, `_put_or_exit` notices it at the next hand-over.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the hand-over check remains
+        return
+    if os.getppid() != writer_pid:  # the writer died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _put_or_exit(queue: Any, item: object, writer_pid: int) -> None:
+    """
+    Hand `item` to the writer, or end this forked parser at once when the writer is
+    gone. A writer killed outright runs no clean-up, and the parser inherited its open
+    database socket: left waiting on a full queue forever, it kept the killed writer's
+    PostgreSQL session, its open transaction and the report's row lock alive, so that
+    every later run of the same file waited on that lock forever. `os._exit` leaves
+    without running finalizers (none may touch the inherited connection).
+    """
+    while True:
+        if os.getppid() != writer_pid:
+            os._exit(1)
+        try:
+            queue.put(item, timeout=_PARENT_CHECK_SECONDS)
+        except Full:
+            continue
+        return
 
 
 def _skip_committed(

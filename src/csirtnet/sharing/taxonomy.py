@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from pytaxonomies.api import Taxonomies
+
+if TYPE_CHECKING:
+    from pytaxonomies.api import Taxonomies
 
 
 @lru_cache(maxsize=1)
 def _taxonomies() -> Taxonomies:
+    # imported on first use: it loads JSON-schema machinery that costs every command
+    # (and every worker start) about two seconds otherwise
+    from pytaxonomies.api import Taxonomies
+
     return Taxonomies()
 
 

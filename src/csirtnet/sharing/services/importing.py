@@ -299,13 +299,21 @@ def _shape_problem(obj: dict[str, Any]) -> str:
 
 
 def _holds_nul(value: Any) -> bool:
-    """Return True when a key or text anywhere in `value` (JSON data) holds NUL."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+    """
+    Return True when a key or text anywhere in `value` (JSON data) holds NUL; walked
+    with a stack, not recursion, so deep nesting the JSON parser took is no error here.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

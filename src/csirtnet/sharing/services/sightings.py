@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 MAX_COUNT = 999_999_999  # STIX 2.1 section 5.5: `count` is 0 to 999,999,999
 MAX_NOTE_LENGTH = 2000
-CLOCK_SKEW = timedelta(minutes=5)  # how far in the future a reported time may lie
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_YEAR = 1970  # how far in the future a reported time may lie
 # Types a Sighting may point at: STIX domain objects (section 5.5, sighting_of_ref).
 SIGHTABLE_TYPES = frozenset({
     "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
@@ -67,6 +68,7 @@ def record_sighting(
     ):
         raise PermissionDenied
     now = timezone.now()
+    _check_times(first_seen_at=first_seen_at, last_seen_at=last_seen_at)
     last = last_seen_at or now
     first = first_seen_at or last
     _check(sighted=sighted, count=count, first=first, last=last, now=now, note=note)
@@ -89,6 +91,25 @@ def record_sighting(
     audit.record(actor=actor, action="sighting.recorded", target=row,
                  detail={"sighting_of": sighted.stix_id, "count": count})  # fmt: skip
     return row
+
+
+def _check_times(**times: datetime | None) -> None:
+    """Refuse times without a zone, and times before 1970 (UTC): no sighting is older."""
+    errors: dict[str, str] = {}
+    for name, moment in times.items():
+        if moment is None:
+            continue
+        if timezone.is_naive(moment):
+            errors[name] = _("Give the time with its zone, e.g. 2026-03-01T08:00:00Z.")
+            continue
+        try:
+            in_range = moment.astimezone(UTC).year >= EARLIEST_YEAR
+        except OverflowError:
+            in_range = False
+        if not in_range:
+            errors[name] = _("The time is out of range (from 1970 on).")
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check(

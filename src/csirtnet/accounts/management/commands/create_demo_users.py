@@ -21,7 +21,8 @@ class Command(BaseCommand):
     help = (
         "Create one demo login per national CSIRT of US, CA, BR, CL, MX, VE and "
         "a staff login for the secretariat; passwords are random and kept in "
-        "VAR_DIR/demo-logins.txt (mode 0600)."
+        "VAR_DIR/demo-logins.txt (mode 0600) with the TOTP key of each login that must "
+        "use a second factor."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +31,10 @@ class Command(BaseCommand):
             "--print",
             action="store_true",
             dest="print_table",
-            help="print username, organization, state and password of every demo login",
+            help=(
+                "print username, organization, state, password and, for those who must "
+                "use a second factor, the TOTP key of every demo login"
+            ),
         )
         parser.add_argument(
             "--reset-passwords",
@@ -49,22 +53,29 @@ class Command(BaseCommand):
             f"demo users: {len(logins)} ({created} created); logins in {demo_logins_path()}"
         )
         if print_table:
-            self.stdout.write(_table(read_demo_logins()))
+            recorded = read_demo_logins()
+            self.stdout.write(_table(recorded))
+            if any(login.totp_key for login in recorded):
+                self.stdout.write(
+                    "Logins with a TOTP key ask for a code after the password: add the key "
+                    "to an authenticator app as a time-based key (6 digits, 30 seconds)."
+                )
 
 
 def _table(logins: list[DemoLogin]) -> str:
     """Format the logins as aligned columns; an unknown password shows how to reset it."""
-    rows = [("username", "organization", "state", "password")]
+    rows = [("username", "organization", "state", "password", "TOTP key")]
     rows += [
         (
             login.username,
             login.organization,
             login.state or "-",
             login.password or "(unknown: --reset-passwords)",
+            login.totp_key or "-",
         )
         for login in logins
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
