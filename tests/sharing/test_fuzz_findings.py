@@ -67,3 +67,10 @@ def test_sightings_of_a_value_with_a_nul_is_no_server_error(client, owner):
         headers={"Authorization": f"Bearer {token_for(owner)}"},
     )
     assert response.status_code == 400
+
+
+def test_misp_tags_that_are_not_a_list_are_refused_by_name(owner):
+    event = {"uuid": EVENT_UUID, "info": "x", "date": "2026-01-01",
+             "Attribute": [{**ATTRIBUTE, "Tag": True}]}  # fmt: skip
+    with pytest.raises(ValidationError, match="MISP event|`Tag`"):
+        services.import_misp(actor=owner, data=json.dumps({"Event": event}).encode(), source="f")

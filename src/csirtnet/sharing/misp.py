@@ -179,7 +179,7 @@ def event_objects(event: MISPEvent) -> list[StixDict]:
         ValidationError: the event has no attributes, or an attribute cannot be mapped;
             the message names its uuid and type.
     """
-    event_label = _tags_tlp(event.tags)
+    event_label = _tags_tlp(event.tags, what=f"event {event.uuid}")
     event_date = _midnight(getattr(event, "date", None))  # PyMISP leaves it unset when absent
     objects: list[StixDict] = []
     refs: list[str] = []
@@ -251,7 +251,7 @@ def _attribute_object(
     attribute: MISPAttribute, event_label: TLP | None, event_date: datetime
 ) -> StixDict:
     what = f"attribute {attribute.uuid} ({attribute.type})"
-    label = _combined(event_label, _tags_tlp(attribute.tags))
+    label = _combined(event_label, _tags_tlp(attribute.tags, what=what))
     modified = _when(getattr(attribute, "timestamp", None), event_date)
     common: StixDict = {
         "x_misp_uuid": attribute.uuid, "x_misp_type": attribute.type,
@@ -352,7 +352,11 @@ def _finish(body: StixDict, tags: Iterable[Any], label: TLP | None, *, what: str
     return body
 
 
-def _tags_tlp(tags: Iterable[Any]) -> TLP | None:
+def _tags_tlp(tags: Any, *, what: str) -> TLP | None:
+    if not isinstance(tags, list | tuple):
+        raise ValidationError(
+            _("MISP %(what)s: `Tag` is not a list of tags.") % {"what": _text(what)}
+        )
     labels = [
         MISP_TLP_TAGS[name]
         for tag in tags
