@@ -7,9 +7,7 @@ first bytes.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -19,9 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from csirtnet.core.storage import CHUNK, sha256_path, store_by_sha256
 from csirtnet.core.text import CONTROL_RE, DECEPTIVE_RE
 
-CHUNK = 1 << 20  # bytes read at a time: 1 MiB
 HEAD = 512  # bytes of the file's start that the type check reads
 MEDIA_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 _UNSAFE_NAME_RE = re.compile(r'[<>:"/\\|?*]')  # reserved on common file systems
@@ -73,7 +71,7 @@ def evidence_dir() -> Path:
 
 def evidence_path(sha256: str) -> Path:
     """Return where the bytes with this SHA-256 (64 lower-case hex digits) are stored."""
-    return evidence_dir() / sha256[:2] / sha256
+    return sha256_path(evidence_dir(), sha256)
 
 
 def clean_file_name(name: str) -> str:
@@ -195,44 +193,13 @@ def store_file(content: IO[bytes], media_type: str) -> tuple[str, int]:
         ValidationError: `{"file": …}` when empty or over CSIRTNET_EVIDENCE_MAX_BYTES;
             `{"content_type": …}` on a type mismatch. Nothing is kept.
     """
-    limit = settings.CSIRTNET_EVIDENCE_MAX_BYTES
-    directory = evidence_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    with tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False) as out:
-        temporary = Path(out.name)
-        try:
-            head = content.read(HEAD)
-            if head:
-                check_media_type(media_type, head)
-            chunk = head
-            while chunk:
-                size += len(chunk)
-                if size > limit:
-                    raise ValidationError(
-                        {
-                            "file": _("Evidence files are limited to %(size)d bytes.")
-                            % {"size": limit}
-                        }
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-                chunk = content.read(CHUNK)
-            if size == 0:
-                raise ValidationError({"file": _("The file is empty.")})
-            out.flush()
-            os.fsync(out.fileno())
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    sha256 = digest.hexdigest()
-    final = evidence_path(sha256)
-    final.parent.mkdir(exist_ok=True)
-    if final.exists():
-        temporary.unlink()
-    else:
-        temporary.replace(final)
+    head = content.read(HEAD)
+    if head:
+        check_media_type(media_type, head)
+    _path, sha256, size = store_by_sha256(
+        content, evidence_dir(), limit=settings.CSIRTNET_EVIDENCE_MAX_BYTES,
+        too_large=_("Evidence files are limited to %(size)d bytes."), first=head,
+    )  # fmt: skip
     return sha256, size
 
 
