@@ -10,6 +10,9 @@ import pytest
 from tests.accounts.force_login_plugin import (  # noqa: F401 (an autouse fixture)
     _force_login_skips_the_second_factor,
 )
+from tests.append_only_plugin import (  # noqa: F401 (an autouse fixture)
+    _append_only_rows_removable,
+)
 from tests.smtp_sink import smtp_sink  # noqa: F401 (a fixture for every test module)
 
 REPO = Path(__file__).resolve().parents[1]

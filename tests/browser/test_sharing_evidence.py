@@ -7,7 +7,6 @@ CERT.ar, which accepts it, after which the custody chain verifies.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from io import StringIO
 
@@ -34,27 +33,6 @@ def _fresh_routing_table() -> Iterator[None]:
     forget_shared_routing_table()
     yield
     forget_shared_routing_table()
-
-
-@pytest.fixture
-def _custody_rows_removable() -> Iterator[None]:
-    """
-    Let the flush after this transactional test empty the custody table: its triggers
-    refuse DELETE (custody is append-only), so the rows go first with them set aside.
-    PostgreSQL flushes with TRUNCATE, which row triggers do not see.
-    """
-    yield
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return
-    migration = importlib.import_module(
-        "csirtnet.evidence.migrations.0002_custody_events_append_only"
-    )
-    create, drop = migration.SQL["sqlite"]
-    with connection.cursor() as cursor:
-        for statement in [*drop, "DELETE FROM evidence_custodyevent", *create]:
-            cursor.execute(statement)
 
 
 def _signed_in(new_page, member, locale):  # type: ignore[no-untyped-def]
@@ -100,7 +78,6 @@ def test_an_imported_indicator_is_sighted_and_found_by_another_member(
 
 
 @pytest.mark.parametrize("locale", ["en-US", "es-ES"])
-@pytest.mark.usefixtures("_custody_rows_removable")
 def test_evidence_is_added_offered_and_accepted_across_a_border(
     new_page, owner, recipient, outsider, artifacts, locale
 ):

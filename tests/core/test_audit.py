@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import threading
+from collections.abc import Iterator
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 
 from csirtnet.core import audit, hashchain
 from csirtnet.core.models import RECORD_FIELDS, AuditEntry
 from tests.api.client import Api, token_for
 
-TRIGGER_OFF = {
-    "sqlite": ["DROP TRIGGER core_auditentry_no_update"],
-    "postgresql": ["ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_no_update"],
-}
-TRIGGER_ON = {
-    "sqlite": [
-        "CREATE TRIGGER core_auditentry_no_update BEFORE UPDATE ON core_auditentry "
-        "BEGIN SELECT RAISE(ABORT, 'audit entries are never updated'); END;"
-    ],
-    "postgresql": ["ALTER TABLE core_auditentry ENABLE TRIGGER core_auditentry_no_update"],
+# The migration of each trigger: its SQLite creation puts a dropped trigger back.
+TRIGGER_MIGRATIONS = {
+    "update": "csirtnet.core.migrations.0002_audit_entries_never_updated",
+    "delete": "csirtnet.core.migrations.0003_audit_entries_never_deleted",
 }
 # A value to write over each field of an entry, as raw SQL sees it.
 TAMPERED = {
@@ -43,8 +40,35 @@ def _raw(statements: list[str], params: list[object] | None = None) -> None:
             cursor.execute(statement, params or [])
 
 
+@contextlib.contextmanager
+def _trigger_off(kind: str) -> Iterator[None]:
+    """
+    Let raw SQL update or delete entries (`kind`), as the database's owner could: drop
+    the SQLite trigger, or disable the PostgreSQL one, and put it back afterwards.
+    """
+    name = f"core_auditentry_no_{kind}"
+    if connection.vendor == "sqlite":
+        _raw([f"DROP TRIGGER {name}"])
+    else:
+        _raw([f"ALTER TABLE core_auditentry DISABLE TRIGGER {name}"])
+    try:
+        yield
+    finally:
+        if connection.vendor == "sqlite":
+            _raw(importlib.import_module(TRIGGER_MIGRATIONS[kind]).SQL["sqlite"][0])
+        else:
+            _raw([f"ALTER TABLE core_auditentry ENABLE TRIGGER {name}"])
+
+
+def _since(entry: AuditEntry | None):  # type: ignore[no-untyped-def]
+    """The entries appended after `entry` (all of them for None)."""
+    return AuditEntry.objects.filter(sequence__gt=entry.sequence if entry else 0)
+
+
 def _five(owner) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
-    AuditEntry.objects.all().delete()
+    """Five entries of a chain of their own: any earlier ones are removed first."""
+    with _trigger_off("delete"):
+        AuditEntry.objects.all().delete()
     return [audit.record(actor=owner, action=f"test.step{n}", detail={"n": n}) for n in range(5)]
 
 
@@ -81,19 +105,32 @@ def test_the_database_refuses_to_update_an_entry(owner):
 
 
 @pytest.mark.django_db
+def test_the_database_refuses_to_delete_an_entry(owner):
+    entries = _five(owner)
+    # SQLite's RAISE(ABORT) is a constraint failure; PostgreSQL's trigger raises
+    # restrict_violation (SQLSTATE 23001): both reach Django as IntegrityError.
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entries[2].pk).delete()
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        _raw(["DELETE FROM core_auditentry WHERE id = %s"], [entries[3].pk])
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        _raw(["DELETE FROM core_auditentry"])
+
+    assert list(AuditEntry.objects.order_by("sequence")) == entries
+    assert audit.verify()[:2] == (5, None)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("field", RECORD_FIELDS + ("previous_hash", "hash"))
 def test_changing_any_field_of_any_entry_is_detected(owner, field):
     entries = _five(owner)
     victim = entries[2]
-    _raw(TRIGGER_OFF[connection.vendor])
-    try:
+    with _trigger_off("update"):
         value = f"CAST(%s AS {PG_TYPES[field]})" if PG_TYPES.get(field) else "%s"
         if connection.vendor != "postgresql":
             value = "%s"
         statement = f"UPDATE core_auditentry SET {field} = {value} WHERE id = %s"  # noqa: S608
         _raw([statement], [TAMPERED[field], victim.pk])
-    finally:
-        _raw(TRIGGER_ON[connection.vendor])
 
     _count, broken, _head = _verify()
 
@@ -107,7 +144,8 @@ def test_changing_any_field_of_any_entry_is_detected(owner, field):
 @pytest.mark.django_db
 def test_removing_an_entry_is_detected(owner):
     entries = _five(owner)
-    AuditEntry.objects.filter(pk=entries[1].pk).delete()
+    with _trigger_off("delete"):
+        AuditEntry.objects.filter(pk=entries[1].pk).delete()
     _count, broken, _head = _verify()
     assert broken is not None and broken.index == 1
 
@@ -116,13 +154,10 @@ def test_removing_an_entry_is_detected(owner):
 def test_reordering_two_entries_is_detected(owner):
     entries = _five(owner)
     first, second = entries[1], entries[3]
-    _raw(TRIGGER_OFF[connection.vendor])
-    try:
+    with _trigger_off("update"):
         _raw(["UPDATE core_auditentry SET sequence = -1 WHERE id = %s"], [first.pk])
         _raw(["UPDATE core_auditentry SET sequence = %s WHERE id = %s"], [2, second.pk])
         _raw(["UPDATE core_auditentry SET sequence = %s WHERE id = %s"], [4, first.pk])
-    finally:
-        _raw(TRIGGER_ON[connection.vendor])
     _count, broken, _head = _verify()
     assert broken is not None and broken.index == 1
 
@@ -130,7 +165,8 @@ def test_reordering_two_entries_is_detected(owner):
 @pytest.mark.django_db
 def test_removing_the_newest_entries_is_caught_by_the_kept_head(owner):
     entries = _five(owner)
-    AuditEntry.objects.filter(pk=entries[-1].pk).delete()
+    with _trigger_off("delete"):
+        AuditEntry.objects.filter(pk=entries[-1].pk).delete()
     call_command("verify_audit", stdout=StringIO())  # a shorter chain still holds...
     with pytest.raises(CommandError, match="not the expected"):
         call_command("verify_audit", expect_head=entries[-1].hash, stdout=StringIO())
@@ -140,9 +176,9 @@ def test_removing_the_newest_entries_is_caught_by_the_kept_head(owner):
 def test_incident_writes_are_recorded_with_who_and_from_where(client, owner, recipient):
     from tests.api.client import report
 
-    AuditEntry.objects.all().delete()
+    before = AuditEntry.objects.last()
     incident = report(owner, tlp="red", named_people=[])
-    created = AuditEntry.objects.get(action="incident.created")
+    created = _since(before).get(action="incident.created")
     assert (created.target_type, created.target_id) == ("incidents.incident", incident.reference)
     assert (created.username, created.tlp) == (owner.user.username, "red")
 
@@ -152,7 +188,7 @@ def test_incident_writes_are_recorded_with_who_and_from_where(client, owner, rec
     )
 
     assert answer.status_code == 200
-    read = AuditEntry.objects.get(action="incident.read")
+    read = _since(before).get(action="incident.read")
     assert (read.username, read.origin, read.target_id) == (
         owner.user.username, "192.0.2.44", incident.reference,
     )  # fmt: skip
@@ -166,14 +202,14 @@ def test_reads_of_green_or_amber_data_are_not_recorded_but_red_api_reads_are(own
     green = report(owner, tlp="green")
     red = report(owner, tlp="red", named_people=[])
     api = Api(token_for(owner))
-    AuditEntry.objects.all().delete()
+    before = AuditEntry.objects.last()
 
     api.get(f"/incidents/{green.uuid}")
-    assert not AuditEntry.objects.exists()
+    assert not _since(before).exists()
     api.get(f"/incidents/{red.uuid}")
     api.get("/incidents")
 
-    assert list(AuditEntry.objects.values_list("action", "target_id")) == [
+    assert list(_since(before).values_list("action", "target_id")) == [
         ("incident.read", red.reference), ("incident.listed", red.reference),
     ]  # fmt: skip
 

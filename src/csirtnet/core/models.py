@@ -15,8 +15,8 @@ class AuditEntry(models.Model):
     request, "cli" for a command, "worker" for a task). `sequence` orders the chain
     from 1 with no gaps; `previous_hash` and `hash` link it (`core.hashchain`: SHA-256
     of the previous hash and the canonical record of the fields above). Rows are never
-    updated (a database trigger refuses it); a removed or reordered row breaks the
-    chain, which `csirtnet verify-audit` reports.
+    updated nor deleted (database triggers refuse both); a row removed or reordered
+    behind the triggers' back breaks the chain, which `csirtnet verify-audit` reports.
     """
 
     sequence = models.BigIntegerField(unique=True)
