@@ -69,6 +69,9 @@ LAW_ENFORCEMENT = {"DCIC-AR", "POLCIB-MX"}
 INCIDENT_OWNERS = ["CERTuy", "CERT.ar"]
 INDICATOR_OWNERS = ["CSIRT-ENERGIA-UY", "CERT-MX"]
 EVENT_ORGANIZATIONS = ["CERTuy", "CERT.ar", "CERT-MX", "CSIRT-ENERGIA-UY", "OBSERVER-MX"]
+# The people the TLP:RED report names: one in three of the organizations it has events
+# for, one of the secretariat (sees all of them), one whose organization has none.
+EVENT_NAMED = {"certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1", "dcic-ar-2"}
 
 
 @dataclass
@@ -161,14 +164,13 @@ def _may_see_event(world: World, username: str | None, event: Shared) -> bool:
     # Documented exception (issue 2, docs/events.md "Who can see it"): the network
     # secretariat sees every event, since it keeps the unrouted queue and the network
     # overview. DESIGN.md's table gives the secretariat nothing extra elsewhere.
-    if organization == SECRETARIAT:
-        return True
+    in_audience = organization in (SECRETARIAT, event.owner)
     # TLP:RED: "the author and the people addressed by name ... never colleagues not
-    # named, org-wide feeds". An event has no author and names nobody, and an
-    # organization's inbox is an org-wide feed.
+    # named, org-wide feeds". The report names its people; each sees, of its events,
+    # those their organization would (an inbox is an org-wide feed: no one else).
     if event.tlp == "red":
-        return False
-    return organization == event.owner
+        return in_audience and username in event.named
+    return in_audience
 
 
 def _may_see_request(world: World, username: str | None, request: Shared) -> bool:
@@ -454,7 +456,8 @@ def build_events(world: World, canaries: Canaries) -> dict[tuple[str, str], Any]
     """
     Make one completed report per label (the reports factories) with one event routed to
     each of `EVENT_ORGANIZATIONS` (a non-member among them), labelled as its report,
-    and each organization's pending digest. Return the events by (organization, label).
+    and each organization's pending digest; the TLP:RED report names `EVENT_NAMED`.
+    Return the events by (organization, label).
     """
     from csirtnet.reports.models import Digest
     from tests.reports.factories import EventFactory, ReportFactory
@@ -462,8 +465,12 @@ def build_events(world: World, canaries: Canaries) -> dict[tuple[str, str], Any]
     made: dict[tuple[str, str], Any] = {}
     for tlp in LABELS:
         report = ReportFactory(tlp=tlp, file_name=f"matrix-{tlp.replace('+', '-')}.csv")
+        named = EVENT_NAMED if tlp == "red" else set()
+        report.recipient_people.set(get_user_model().objects.filter(username__in=named))
         for organization_name in EVENT_ORGANIZATIONS:
-            obj = Shared(kind="event", canary=canaries.next(), tlp=tlp, owner=organization_name)
+            obj = Shared(
+                kind="event", canary=canaries.next(), tlp=tlp, owner=organization_name, named=named
+            )
             organization = Organization.objects.get(short_name=organization_name)
             event = EventFactory(
                 report=report,

@@ -33,7 +33,6 @@ from tests.matrix_world import (
     CANARY,
     LABELS,
     REFERENCE,
-    SECRETARIAT,
     UUID,
     VALUES,
     Shared,
@@ -71,20 +70,6 @@ BOXES: list[tuple[str, str | None, Callable[[str, Shared], bool]]] = [
 DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
 
-def known_leak(world: World, username: str | None, obj: Shared) -> bool:
-    """
-    A difference already reported, split out into its own strict xfail test below:
-    members of the organization a TLP:RED event is routed to see it in the inbox and on
-    its page (docs/events.md allows it; DESIGN.md's TLP:RED row does not).
-    """
-    return (
-        obj.kind == "event"
-        and obj.tlp == "red"
-        and username is not None
-        and world.users[username] == obj.owner
-    )
-
-
 @dataclass
 class Matrix:
     """Collects the comparisons: decisions made, surfaces seen, differences found."""
@@ -93,7 +78,6 @@ class Matrix:
     keys: dict[str, str] = field(default_factory=dict)
     by_canary: dict[str, Shared] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
-    known: list[str] = field(default_factory=list)
     surfaces: set[str] = field(default_factory=set)
     decisions: int = 0
 
@@ -130,10 +114,6 @@ class Matrix:
         self.surfaces.add(surface.split(" [")[0])
         self.decisions += scope
         extra, missing = got - want, want - got
-        known = {c for c in extra | missing if self._known(username, c)}
-        if known:
-            self.known.append(f"{surface} for {username}: {sorted(known)}")
-        extra, missing = extra - known, missing - known
         if extra or missing:
             self.differences.append(
                 f"{surface} for {username or 'anonymous'}: "
@@ -150,7 +130,7 @@ class Matrix:
     def scan(self, username: str | None, text: str, where: str) -> None:
         """Check that an answer names nothing `username` may not see, whatever the surface."""
         allowed = {o.canary for o in self.world.objects if may_see(self.world, username, o)}
-        leaked = {c for c in self.found(text) - allowed if not self._known(username, c)}
+        leaked = self.found(text) - allowed
         if leaked:
             self.differences.append(
                 f"any answer ({where}) for {username or 'anonymous'}: names {self._names(leaked)}"
@@ -161,10 +141,6 @@ class Matrix:
     ) -> int:
         """Return how many objects a surface of `kinds` decides on."""
         return sum(1 for o in self.world.objects if o.kind in kinds and where(o))
-
-    def _known(self, username: str | None, canary: str) -> bool:
-        obj = self.by_canary.get(canary)
-        return obj is not None and known_leak(self.world, username, obj)
 
     def _names(self, canaries: Iterable[str]) -> list[str]:
         """Name each object by kind, label, owner and canary (other findings as they are)."""
@@ -742,28 +718,32 @@ def _organization_sees(world: World, organization: str, obj: Shared) -> bool:
     return may_see(world, member, obj) and (obj.kind != "event" or obj.owner == organization)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Leak: TLP:RED events reach every member of the organization they are routed to "
-        "(inbox and event page); DESIGN.md: RED is for the people named, never org-wide "
-        "feeds. docs/events.md allows it; a product decision is pending."
-    ),
-)
-def test_red_events_stay_out_of_organization_inboxes(world):
+def test_red_events_reach_only_the_people_named(world):
+    """
+    Regression (the matrix found it): a TLP:RED event reached every member of the
+    organization it is routed to, and the whole secretariat. Now only the people its
+    report names see it, each within their organization's events (the secretariat's
+    person: all of them); inbox, event page and report page agree.
+    """
     red_events = [o for o in world.of_kind("event") if o.tlp == "red"]
-    seen = []
+    report = red_events[0].report
+    seen, expected = set(), set()
     for username, membership in world.memberships.items():
-        if world.users[username] == SECRETARIAT:
-            continue  # the documented exception: the secretariat sees every event
         client = Client()
         client.force_login(membership.user)
         inbox = _text(client.get("/reports/inbox/"))
         for event in red_events:
             page = client.get(f"/reports/events/{event.uuid}/")
-            if event.canary in inbox or page.status_code == 200:
-                seen.append(f"{username} sees {event.canary} routed to {event.owner}")
-    assert seen == []
+            assert (event.canary in inbox) == (page.status_code == 200), (username, event)
+            if page.status_code == 200:
+                seen.add((username, event.owner))
+            if may_see(world, username, event):
+                expected.add((username, event.owner))
+        shown = client.get(f"/reports/reports/{report}/").status_code == 200
+        assert shown == any(u == username for u, _owner in expected), username
+    assert seen == expected
+    assert {u for u, _owner in seen} == {"certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1"}
+    assert len([1 for u, _owner in seen if u == "cicte-1"]) == len(red_events)
 
 
 def test_evidence_page_names_no_parent_its_viewer_does_not_see(world):
@@ -852,6 +832,5 @@ def _summary(world: World, matrix: Matrix, actor_count: int, seconds: float) -> 
     return (
         f"isolation matrix: {actor_count} actors x {len(world.objects)} objects {kinds} "
         f"labels {per_label} x {len(matrix.surfaces)} surfaces = {matrix.decisions} decisions, "
-        f"{len(matrix.differences)} differences, {len(matrix.known)} known (xfail) "
-        f"in {seconds:.0f} s"
+        f"{len(matrix.differences)} differences in {seconds:.0f} s"
     )

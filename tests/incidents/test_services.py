@@ -304,6 +304,7 @@ def test_escalation_never_lowers_the_events_label(owner):
     from tests.reports.factories import EventFactory
 
     red = EventFactory(organization=owner.organization, source_ip=AR_ADDRESS, tlp=TLP.RED)
+    red.report.recipient_people.add(owner.user)  # a RED event is seen by the people named
     fields = {
         "title": "Leak attempt", "taxonomy_predicate": "vulnerable",
         "taxonomy_value": "vulnerable-system", "severity": 2,

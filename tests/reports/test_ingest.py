@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from csirtnet.directory.models import Organization, RouteRule
@@ -13,6 +14,7 @@ from csirtnet.reports import services
 from csirtnet.reports.models import Digest, Event, RejectedRow, Report
 from csirtnet.reports.parsers import UnknownLayout
 from csirtnet.reports.services import ingest_file
+from csirtnet.sharing.tlp import TLP
 
 pytestmark = pytest.mark.django_db
 
@@ -312,3 +314,46 @@ def test_control_characters_in_a_malware_family_are_rejected(
     summary = ingest_file(path=path, table=routing_table)
     assert (summary.events_stored_count, summary.rejected_count) == (27, 1)
     assert "\\x07" in RejectedRow.objects.get().reason
+
+
+def test_a_red_report_must_name_its_people_and_nothing_is_stored_without(
+    samples_dir, directory, owner
+):
+    path = str(samples_dir / "shadowserver" / "scan_ntp.csv")
+    with pytest.raises(CommandError, match="must name the people"):
+        call_command("ingest", path, "--tlp", "red", "--no-progress")
+    with pytest.raises(CommandError, match="only for TLP:RED"):
+        call_command("ingest", path, "--tlp", "amber", "--to", "owner", "--no-progress")
+    with pytest.raises(CommandError, match="No active member with the username 'nobody'"):
+        call_command("ingest", path, "--tlp", "red", "--to", "nobody", "--no-progress")
+    with pytest.raises(ValidationError):
+        ingest_file(path=Path(path), tlp=TLP.RED)
+    assert not Report.objects.exists()
+    assert not Event.objects.exists()
+
+
+def test_a_red_report_is_seen_only_by_the_people_it_names(
+    samples_dir, directory, owner, secretariat_member
+):
+    from tests.conftest import _member
+
+    colleague = _member("colleague", "CICTE")
+    path = str(samples_dir / "shadowserver" / "scan_ntp.csv")
+    call_command(
+        "ingest", path, "--tlp", "red", "--to", "owner", "--to", "secretariat", "--no-progress"
+    )
+    report = Report.objects.get()
+    assert set(report.recipient_people.values_list("username", flat=True)) == {
+        "owner",
+        "secretariat",
+    }
+    assert Event.objects.count() == 3
+    assert Event.objects.visible_to(secretariat_member).count() == 3
+    assert Report.objects.visible_to(secretariat_member).get() == report
+    assert Event.objects.visible_to(colleague).count() == 0
+    assert not Report.objects.visible_to(colleague).exists()
+    mine = Event.objects.filter(organization=owner.organization).count()
+    assert Event.objects.visible_to(owner).count() == mine
+    # a re-run names nobody new
+    call_command("ingest", path, "--tlp", "red", "--to", "colleague", "--no-progress")
+    assert report.recipient_people.count() == 2

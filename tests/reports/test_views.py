@@ -346,3 +346,28 @@ def test_inbox_pages_stop_at_the_newest_events_and_say_so(client, owner, monkeyp
     assert response.context["page_obj"].number == 2
     assert response.context["page_obj"][0].observed_at == start + timedelta(minutes=69)
     assert b"The newest 100 events" in response.content
+
+
+def test_a_red_event_shows_only_to_the_people_its_report_names(client, owner, secretariat_member):
+    from tests.conftest import _member
+
+    colleague = _member("colleague", "CERTuy")
+    other_secretariat = _member("other-secretariat", "CICTE")
+    report = ReportFactory(tlp="red")
+    report.recipient_people.set([owner.user, secretariat_member.user])
+    DigestFactory(report=report, organization=owner.organization)
+    red = _event_of(owner, report=report, tlp="red", hostname="red.example.uy")
+    amber = _event_of(owner, hostname="amber.example.uy")
+    page = reverse("reports:event_detail", args=[red.uuid])
+    for member, sees in [
+        (owner, True),
+        (secretariat_member, True),
+        (colleague, False),
+        (other_secretariat, False),
+    ]:
+        signed_in = _signed_in(client, member)
+        assert _listed(signed_in.get(INBOX)) == ({red.uuid, amber.uuid} if sees else {amber.uuid})
+        assert signed_in.get(page).status_code == (200 if sees else 404)
+        report_page = reverse("reports:report_detail", args=[report.uuid])
+        assert signed_in.get(report_page).status_code == (200 if sees else 404)
+        client.logout()

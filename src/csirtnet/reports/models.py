@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,8 @@ class Report(models.Model):
     One abuse report or feed file handed to the network. `sha256` of the file's bytes
     identifies it: ingesting the same bytes again resumes or confirms the same report.
     Counts are rows of the file; `completed_at` (UTC) is set when every row is processed.
+    A TLP:RED report names the people it is addressed to (`recipient_people`): they alone
+    see it and its events (DESIGN.md, "TLP 2.0"; never an organization's inbox as such).
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -56,6 +59,13 @@ class Report(models.Model):
     tlp = models.CharField(max_length=12, choices=TLP.choices, default=TLP.AMBER)
     submitted_by = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("people addressed by name"),
+        help_text=_("Who may see a TLP:RED report and its events; nobody else does."),
     )
     received_at = models.DateTimeField(_("received at"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import idna
 from django.db import models
 
+from csirtnet.sharing.tlp import TLP
+
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
 
@@ -21,13 +23,17 @@ class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """
         Return the events `actor` may see: those routed to its organization; every event
         for the network secretariat (which also keeps the unrouted queue); none for
-        anonymous visitors. Staff status adds nothing.
+        anonymous visitors. A TLP:RED event is seen only by the people its report names
+        (`Report.recipient_people`), each within that same audience: never by their
+        colleagues, the organization's inbox or the secretariat as such (DESIGN.md,
+        "TLP 2.0: who may see what"). Staff status adds nothing.
         """
         if actor is None:
             return self.none()
+        events = self.filter(named_if_red(actor, report_field="report_id"))
         if actor.organization.is_secretariat:
-            return self.all()
-        return self.filter(organization_id=actor.organization_id)
+            return events
+        return events.filter(organization_id=actor.organization_id)
 
     def matching(
         self,
@@ -59,6 +65,19 @@ class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
         return events
 
 
+def named_if_red(actor: Membership, *, report_field: str) -> models.Q:
+    """
+    Select the rows whose report is not TLP:RED, or names `actor`'s user among its
+    `recipient_people`. `report_field` is the column holding the report's key
+    ("report_id" on events, "pk" on reports). A subquery, so that a report naming
+    several people is never joined into duplicate rows.
+    """
+    from csirtnet.reports.models import Report
+
+    named = Report.recipient_people.through.objects.filter(user_id=actor.user_id)
+    return ~models.Q(tlp=TLP.RED) | models.Q(**{f"{report_field}__in": named.values("report_id")})
+
+
 def text_query(text: str) -> models.Q:
     """
     Match an exact source IP address when `text` is one (IPv4 or IPv6, any notation),
@@ -85,14 +104,16 @@ class ReportQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def visible_to(self, actor: Membership | None) -> ReportQuerySet:
         """
         Return the reports `actor` may see: those it submitted or that have events routed
-        to its organization; all for the secretariat; none for anonymous visitors.
+        to its organization; all for the secretariat; none for anonymous visitors. A
+        TLP:RED report only to the people it names, within that same audience.
         """
         if actor is None:
             return self.none()
+        reports = self.filter(named_if_red(actor, report_field="pk"))
         if actor.organization.is_secretariat:
-            return self.all()
+            return reports
         org = actor.organization_id
-        return self.filter(
+        return reports.filter(
             models.Q(submitted_by_id=org) | models.Q(digests__organization_id=org)
         ).distinct()
 
@@ -104,6 +125,7 @@ class ReportQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """
         if actor is None:
             return self.none()
+        reports = self.filter(named_if_red(actor, report_field="pk"))
         if actor.organization.is_secretariat:
-            return self.all()
-        return self.filter(submitted_by_id=actor.organization_id)
+            return reports
+        return reports.filter(submitted_by_id=actor.organization_id)

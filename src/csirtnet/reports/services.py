@@ -11,7 +11,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -88,6 +90,7 @@ def ingest_file(
     source: str | None = None,
     tlp: TLP = TLP.AMBER,
     submitted_by: Organization | None = None,
+    recipient_people: Sequence[User] = (),
     table: RoutingTable | None = None,
     batch_rows: int | None = None,
     on_rows: Callable[[int], None] | None = None,
@@ -107,19 +110,25 @@ def ingest_file(
         source: who produced the report (e.g. "shadowserver"); defaults to the format.
         tlp: label of the report and its events (TLP 2.0; unlabelled input is AMBER).
         submitted_by: the member that handed the report to the network, if any.
+        recipient_people: the people a TLP:RED report is addressed to by name; they alone
+            see its events (required for RED, refused for any other label). Set when
+            the report is first stored; a re-run adds nobody.
         table: a routing table built for this run (built here when None).
         on_rows: called with the number of rows of each batch (progress display).
 
     Raises:
         UnknownLayout: the file's layout is unknown or it has no header (nothing stored).
+        ValidationError: a TLP:RED report names nobody, or another label names people
+            (nothing stored).
         OSError: the file cannot be read.
     """
+    _check_addressees(tlp, recipient_people)
     if fmt == "auto":
         fmt = detect_format(path)
     rows = parse_file(path, fmt)
     first = next(rows, None)  # parse errors of the layout surface before any write
     sha256 = file_sha256(path)
-    report = _open_report(path, sha256, fmt, source or fmt, tlp, submitted_by)
+    report = _open_report(path, sha256, fmt, source or fmt, tlp, submitted_by, recipient_people)
     summary = IngestSummary(report=report)
     if report.completed_at is not None:
         summary.already_complete = True
@@ -314,11 +323,31 @@ def _skip_committed(
             yield row
 
 
+def _check_addressees(tlp: TLP, recipient_people: Sequence[User]) -> None:
+    """Refuse a TLP:RED report addressed to nobody, and names on any other label."""
+    if tlp == TLP.RED and not recipient_people:
+        raise ValidationError(
+            gettext("A TLP:RED report must name the people it is addressed to."),
+            code="red_without_addressees",
+        )
+    if tlp != TLP.RED and recipient_people:
+        raise ValidationError(
+            gettext("Only a TLP:RED report is addressed to people by name."),
+            code="addressees_without_red",
+        )
+
+
 @transaction.atomic
 def _open_report(
-    path: Path, sha256: str, fmt: str, source: str, tlp: TLP, submitted_by: Organization | None
+    path: Path,
+    sha256: str,
+    fmt: str,
+    source: str,
+    tlp: TLP,
+    submitted_by: Organization | None,
+    recipient_people: Sequence[User],
 ) -> Report:
-    report, _created = Report.objects.get_or_create(
+    report, created = Report.objects.get_or_create(
         sha256=sha256,
         defaults={
             "file_name": path.name[:255],
@@ -329,6 +358,8 @@ def _open_report(
             "received_at": timezone.now(),
         },
     )
+    if created and recipient_people:
+        report.recipient_people.set(recipient_people)
     return report
 
 

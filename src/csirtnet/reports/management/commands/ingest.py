@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -36,10 +37,16 @@ class Command(BaseCommand):
             help="TLP 2.0 label of the report (default amber)",
         )  # fmt: skip
         parser.add_argument("--owner", help="short name of the submitting organization")
+        parser.add_argument(
+            "--to", action="append", default=[], metavar="USERNAME", dest="addressees",
+            help="a person a TLP:RED report is addressed to by name (repeat for each); "
+            "they alone see its events",
+        )  # fmt: skip
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         owner = self._owner(options["owner"])
+        options["recipient_people"] = self._addressees(options["addressees"], options["tlp"])
         try:
             table = RoutingTable.build()
         except Organization.DoesNotExist as exc:
@@ -82,6 +89,24 @@ class Command(BaseCommand):
         except Organization.DoesNotExist as exc:
             raise CommandError(_("No organization %(name)r.") % {"name": short_name}) from exc
 
+    def _addressees(self, usernames: list[str], tlp: str) -> list[Any]:
+        """Return the active members named by `--to`; RED needs names, other labels none."""
+        if tlp == TLP.RED and not usernames:
+            raise CommandError(
+                _("A TLP:RED report must name the people it is addressed to: give --to USERNAME.")
+            )
+        if tlp != TLP.RED and usernames:
+            raise CommandError(_("--to is only for TLP:RED reports (--tlp red)."))
+        users = []
+        for username in usernames:
+            user = get_user_model().objects.filter(username=username, is_active=True).first()
+            if user is None or not user.memberships.filter(is_active=True).exists():
+                raise CommandError(
+                    _("No active member with the username %(name)r.") % {"name": username}
+                )
+            users.append(user)
+        return users
+
     def _ingest(
         self, path: Path, table: RoutingTable, owner: Organization | None, options: dict[str, Any]
     ) -> IngestSummary:
@@ -95,6 +120,7 @@ class Command(BaseCommand):
             summary = ingest_file(
                 path=path, fmt=options["format"], source=options["source"],
                 tlp=TLP(options["tlp"]), submitted_by=owner, table=table,
+                recipient_people=options["recipient_people"],
                 on_rows=bar.update if bar else None,
             )  # fmt: skip
         finally:
