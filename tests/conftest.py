@@ -18,6 +18,22 @@ from tests.smtp_sink import smtp_sink  # noqa: F401 (a fixture for every test mo
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _cheap_password_hashing() -> None:
+    """
+    Hash the suite's passwords with a cheap Argon2id (tests/fast_argon2.py), then the
+    production list: hashes look as in production, at a hundredth of the cost.
+    """
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = [
+        "tests.fast_argon2.FastArgon2PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
+_cheap_password_hashing()
+
+
 def shared_dir() -> Path:
     """Return the shared data folder: `../shared` beside the repository or CSIRTNET_SHARED_DIR."""
     return Path(os.environ.get("CSIRTNET_SHARED_DIR", REPO.parent / "shared"))
