@@ -229,6 +229,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env_int("CSIRTNET_HSTS_SECONDS", 31536000) if _SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CSIRTNET_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("CSIRTNET_HSTS_PRELOAD", False)
+# Behind a reverse proxy that terminates TLS, the application sees plain HTTP: trust the
+# proxy's X-Forwarded-Proto (it must overwrite the client's) so that HTTPS requests are
+# known as such (HSTS, secure redirects, CSRF origin checks). Off by default: a client
+# reaching the application directly could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CSIRTNET_BEHIND_TLS_PROXY", False) else None
+)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): everything from this origin, no inline script or
 # style, no framing, forms post only here.

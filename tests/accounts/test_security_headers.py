@@ -81,3 +81,51 @@ def test_no_template_has_inline_script_style_or_event_handler():
         if inline.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def _parse_settings(behind_tls_proxy: str | None):  # type: ignore[no-untyped-def]
+    """Import the settings in a fresh interpreter; print `repr(SECURE_PROXY_SSL_HEADER)`."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k != "CSIRTNET_BEHIND_TLS_PROXY"}
+    if behind_tls_proxy is not None:
+        environment["CSIRTNET_BEHIND_TLS_PROXY"] = behind_tls_proxy
+    program = "import csirtnet.settings as s; print(repr(s.SECURE_PROXY_SSL_HEADER))"
+    return subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", program],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_proxy_https_header_is_not_trusted_by_default():
+    for value in (None, "false"):
+        parsed = _parse_settings(value)
+        assert parsed.returncode == 0, parsed.stderr
+        assert parsed.stdout == "None\n"
+
+
+def test_the_proxy_https_header_is_trusted_when_behind_a_tls_proxy():
+    parsed = _parse_settings("true")
+    assert parsed.returncode == 0, parsed.stderr
+    assert parsed.stdout == "('HTTP_X_FORWARDED_PROTO', 'https')\n"
+    refused = _parse_settings("maybe")
+    assert refused.returncode == 1
+    assert (
+        "ImproperlyConfigured: CSIRTNET_BEHIND_TLS_PROXY='maybe' is not a boolean "
+        "(use true or false)." in refused.stderr
+    )
+
+
+def test_hsts_behind_a_tls_proxy_only_when_its_header_is_trusted(directory, settings):
+    forwarded = {"X-Forwarded-Proto": "https"}
+    assert "Strict-Transport-Security" not in Client().get(reverse("login"), headers=forwarded)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = Client().get(reverse("login"), headers=forwarded)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in Client().get(reverse("login"))

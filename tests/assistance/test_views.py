@@ -237,3 +237,48 @@ def test_the_linked_incident_is_linked_only_for_who_sees_it(client, owner, recip
     item = ask(owner, incident=incident)
     assert "INC-2026-777777" in signed_in(client, owner).get(detail(item)).content.decode()
     assert "INC-2026-777777" not in signed_in(client, recipient).get(detail(item)).content.decode()
+
+
+def test_a_refused_move_gets_a_403_page_about_the_request_not_incidents(client, owner, recipient):
+    item = ask(owner)
+    signed_in(client, recipient)
+    with translation.override("en"):
+        response = client.post(act(item, "withdraw"), headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert (
+        "You can see this request, but your organization may not do what you asked: the "
+        "requesting organization sends and withdraws it; the requested organization "
+        "acknowledges, accepts, declines and answers it."
+    ) in text
+    assert "incident" not in text.lower().split("<main", 1)[-1].split("</main>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["localtime", "Factory", "posixrules", "posix/America/Bogota", "EST+5", "<-03>3"]
+)
+def test_the_time_zone_form_refuses_names_that_are_no_iana_zone(name):
+    from csirtnet.assistance.forms import TimeZoneForm
+
+    form = TimeZoneForm({"tz": name})
+    assert not form.is_valid()
+    assert form.errors["tz"] == ["Choose a time zone from the list (e.g. America/Bogota)."]
+
+
+@pytest.mark.parametrize("name", ["UTC", "America/Bogota", "America/Argentina/Buenos_Aires"])
+def test_the_time_zone_form_takes_iana_names(name):
+    from csirtnet.assistance.forms import TimeZoneForm
+
+    form = TimeZoneForm({"tz": name})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["tz"] == name
+
+
+def test_localtime_is_neither_stored_nor_read_from_the_cookie(client, owner, recipient):
+    item = ask(owner)
+    signed_in(client, recipient)
+    client.post(reverse("assistance:time_zone"), {"tz": "localtime", "next": detail(item)})
+    assert TZ_COOKIE not in client.cookies
+    client.cookies[TZ_COOKIE] = "localtime"
+    response = client.get(detail(item))
+    assert response.context["viewer_zone"].key == "UTC"

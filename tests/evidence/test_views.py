@@ -191,3 +191,23 @@ def test_a_pending_receiver_sees_the_item_but_not_the_title_of_its_parent(
     assert "CANARY-7f3e" not in html and incident.reference not in html
     read = AuditEntry.objects.filter(action="evidence.read").last()
     assert read is not None and (read.username, read.tlp) == (outsider.user.username, "red")
+
+
+def test_a_refused_custody_action_gets_a_403_page_about_evidence(
+    client, owner, recipient, incident, add
+):
+    evidence = add(owner, incident)
+    services.transfer_evidence(
+        actor=owner, evidence=evidence, receiving_organization=recipient.organization,
+        reason="analysis",
+    )  # fmt: skip
+    response = _signed_in(client, owner).post(
+        _url("accept", evidence), headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 403
+    assert (
+        "You can see this evidence, but your organization may not do what you asked: only "
+        "the organization holding an item transfers, examines or releases it, only the "
+        "organization a transfer is offered to accepts it, and only the organizations "
+        "taking part in an incident or a request add evidence."
+    ) in response.content.decode()

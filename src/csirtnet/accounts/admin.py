@@ -7,25 +7,50 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as DjangoOtpTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csirtnet.accounts.models import ApiToken, Membership
-from csirtnet.accounts.services import end_sessions, revoke_api_token
+from csirtnet.accounts.services import check_username_change, end_sessions, revoke_api_token
 from csirtnet.core.admin import AuditedModelAdmin
 
 User = get_user_model()
 _GRANTS = ("is_active", "is_staff", "is_superuser")  # user fields that change what one may do
 
 
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
+_DEVICE_GRANTS = ("user", "key", "confirmed")  # device fields that change who signs in with it
+
+for _model in (User, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class UserChangeForm(DjangoUserChangeForm):  # type: ignore[type-arg]
+    """Django's user form; a username hashed in a chain of custody cannot change."""
+
+    def clean_username(self) -> str:
+        """Return the username, unless renaming is refused (`check_username_change`)."""
+        username = str(self.cleaned_data["username"])
+        try:
+            check_username_change(user=self.instance, username=username)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["username"]) from None
+        return username
 
 
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
-    """Django's user admin; disabling a user or changing its flags or groups signs it out."""
+    """
+    Django's user admin; disabling a user or changing its flags or groups signs it out;
+    a user who acted in a chain of custody keeps its username.
+    """
+
+    form = UserChangeForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Save, then end the user's sessions and API tokens when a grant changed."""
@@ -118,3 +143,33 @@ class ApiTokenAdmin(AuditedModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             revoke_api_token(user=request.user, token=token)
         self.message_user(request, _("The selected tokens are revoked."))
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(AuditedModelAdmin, DjangoOtpTOTPDeviceAdmin):  # type: ignore[misc]
+    """
+    django-otp's admin of authenticators (TOTP, RFC 6238), audited; deleting one, or
+    changing its user, key or confirmation, signs its user out everywhere (`end_sessions`),
+    as a session verified with the old authenticator must not outlive it.
+    """
+
+    def save_model(self, request: HttpRequest, obj: TOTPDevice, form: Any, change: bool) -> None:
+        """Save; a changed user, key or confirmation ends the sessions of the user(s)."""
+        super().save_model(request, obj, form, change)
+        if change and set(_DEVICE_GRANTS) & set(form.changed_data):
+            end_sessions(user=obj.user)
+            if "user" in form.changed_data and form.initial.get("user"):
+                end_sessions(user=User.objects.get(pk=form.initial["user"]))
+
+    def delete_model(self, request: HttpRequest, obj: TOTPDevice) -> None:
+        """Delete, then end the sessions and API tokens of the device's user."""
+        user = obj.user
+        super().delete_model(request, obj)
+        end_sessions(user=user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
+        """Delete the selected devices, then end the sessions of their users."""
+        users = list(User.objects.filter(pk__in=queryset.values("user_id")))
+        super().delete_queryset(request, queryset)
+        for user in users:
+            end_sessions(user=user)

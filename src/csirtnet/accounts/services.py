@@ -32,6 +32,7 @@ from csirtnet.directory.models import (
     OrganizationKind,
     PointOfContact,
 )
+from csirtnet.evidence.models import CustodyEvent
 
 # Username and organization (short name) of each demo login: national CSIRTs of states
 # with events in the demo data, then the network secretariat.
@@ -382,6 +383,30 @@ def disable_user(*, by: Any, user: Any) -> Any:
         audit.record(actor=by, action="user.disabled", detail={"user": user.username})
     end_sessions(user=user)
     return user
+
+
+def check_username_change(*, user: Any, username: str) -> None:
+    """
+    Refuse to rename a user who has acted in a chain of custody: each custody event's
+    hash covers its actor's username as it is now (`CustodyEvent.custody_record`), so
+    a new name would break `csirtnet verify-custody` for every chain the user is in.
+    The audit log keeps the username as it was (`AuditEntry.username`): no obstacle.
+    A new user, or an unchanged username, always passes.
+
+    Raises:
+        ValidationError: `{"username": …}`, code "username_in_custody".
+    """
+    if user.pk is None:
+        return
+    stored = type(user).objects.filter(pk=user.pk).values_list("username", flat=True).first()
+    if stored in (None, username):
+        return
+    if CustodyEvent.objects.filter(actor_id=user.pk).exists():
+        message = _(
+            "%(username)s has acted in the chain of custody of evidence, whose hashes "
+            "cover the username: it cannot change. Create a new user instead."
+        ) % {"username": stored}
+        raise ValidationError({"username": ValidationError(message, code="username_in_custody")})
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -18,6 +19,9 @@ from csirtnet.incidents.models import Incident
 from csirtnet.sharing.tlp import TLP
 
 DETAIL_PREFIX = "detail_"  # form field names of the type-specific fields
+# Files of the server's zoneinfo folder that are no IANA zone of any place: Debian's link
+# to the server's own zone, tzdata's placeholder for "zone unknown", the POSIX-rules template.
+NOT_PLACE_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -165,8 +169,26 @@ class TimeZoneForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
     def clean_tz(self) -> str:
-        """Accept an IANA time zone name the server knows, or "UTC"."""
+        """Accept an IANA time zone name the server knows (`is_time_zone_name`)."""
         value = str(self.cleaned_data["tz"]).strip()
-        if value != "UTC" and value not in available_timezones():
+        if not is_time_zone_name(value):
             raise ValidationError(_("Choose a time zone from the list (e.g. America/Bogota)."))
         return value
+
+
+def is_time_zone_name(name: str) -> bool:
+    """
+    Return True for "UTC" and the IANA time zone names the server knows
+    (`zoneinfo.available_timezones`, without `NOT_PLACE_ZONES` and the `posix/` and
+    `right/` copies); False for anything else, POSIX TZ strings ("EST+5") included.
+    """
+    return name == "UTC" or name in _time_zone_names()
+
+
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
+    )

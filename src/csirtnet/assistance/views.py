@@ -26,6 +26,7 @@ from csirtnet.assistance.forms import (
     RequestTypeForm,
     TimeZoneForm,
     add_service_errors,
+    is_time_zone_name,
 )
 from csirtnet.assistance.kinds import KINDS
 from csirtnet.assistance.models import AssistanceRequest
@@ -138,8 +139,11 @@ def set_time_zone(request: HttpRequest) -> HttpResponseBase:
 
 def viewer_zone(request: HttpRequest) -> ZoneInfo:
     """Return the viewer's time zone from its cookie (an IANA name), else UTC."""
+    name = request.COOKIES.get(TZ_COOKIE, "UTC")[:64]
+    if not is_time_zone_name(name):
+        return ZoneInfo("UTC")
     try:
-        return ZoneInfo(request.COOKIES.get(TZ_COOKIE, "UTC")[:64])
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 

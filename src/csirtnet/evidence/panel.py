@@ -71,7 +71,8 @@ def evidence_of(actor: Membership | None, parent: Any) -> Any:
 def panel_context(actor: Membership | None, parent: Any) -> dict[str, Any]:
     """
     Return what `evidence/partials/panel.html` shows: `items` (each evidence item with
-    `can_hold`, `can_accept`), `can_add`, `upload_url`.
+    `can_hold`, `can_accept`), `can_add` (False too once an assistance request is
+    closed, `services.check_open`), `upload_url`.
     """
     from csirtnet.evidence.forms import EvidenceForm
 
@@ -81,7 +82,7 @@ def panel_context(actor: Membership | None, parent: Any) -> dict[str, Any]:
         item.can_accept = services.can_accept(actor, item)
     return {
         "items": items,
-        "can_add": services.can_add_to(actor, parent),
+        "can_add": services.can_add_to(actor, parent) and services.accepts_evidence(parent),
         "upload_url": reverse("evidence:upload", args=[parent_kind(parent), parent.uuid]),
         "form": EvidenceForm(),
     }

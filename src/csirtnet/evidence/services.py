@@ -55,6 +55,36 @@ def can_add_to(actor: Membership | None, parent: Any) -> bool:
     return False
 
 
+def accepts_evidence(parent: Any) -> bool:
+    """
+    Return False for an assistance request in a final status (declined, fulfilled,
+    partially fulfilled, withdrawn: `assistance.models.CLOSED`, from which
+    `TRANSITIONS` allows no move); True otherwise. An incident can be reopened, so
+    it takes evidence in any status.
+    """
+    from csirtnet.assistance.models import AssistanceRequest
+
+    return not (isinstance(parent, AssistanceRequest) and parent.is_closed)
+
+
+def check_open(parent: Any) -> None:
+    """
+    Refuse new evidence for a parent that no longer takes any (`accepts_evidence`).
+
+    Raises:
+        ValidationError: code "parent_closed", naming the request's status.
+    """
+    if not accepts_evidence(parent):
+        raise ValidationError(
+            _(
+                "This assistance request is closed (status: %(status)s); "
+                "no evidence can be added to it."
+            )
+            % {"status": parent.get_status_display()},
+            code="parent_closed",
+        )
+
+
 def can_hold(actor: Membership | None, evidence: Evidence) -> bool:
     """Return True when `actor` acts for the custodian of an unreleased item (may transfer it)."""
     return (
@@ -90,12 +120,15 @@ def add_evidence(
 
     Raises:
         PermissionDenied: `actor` may not add to `parent` (`can_add_to`).
-        ValidationError: `{"file": …}` empty, too large or nameless; `{"content_type":
-            …}` malformed or not what the bytes are; `{"description": …}` too long.
-            Nothing is kept.
+        ValidationError: `parent` is an assistance request in a final status
+            (`check_open`, checked again under the request's row lock);
+            `{"file": …}` empty, too large or nameless; `{"content_type": …}`
+            malformed or not what the bytes are; `{"description": …}` too long.
+            Nothing is kept (but a file stored just before a concurrent close).
     """
     if not can_add_to(actor, parent):
         raise PermissionDenied
+    check_open(parent)
     clean_name = clean_file_name(name)
     media_type = clean_media_type(content_type)
     description = _text(description, field="description", limit=MAX_DESCRIPTION)
@@ -104,6 +137,9 @@ def add_evidence(
 
     is_incident = isinstance(parent, Incident)
     with transaction.atomic():
+        if not is_incident:
+            # the same lock as `assistance.services.change_status`: no close in between
+            check_open(type(parent).objects.select_for_update().get(pk=parent.pk))
         evidence = Evidence.objects.create(
             incident=parent if is_incident else None,
             assistance_request=None if is_incident else parent,
