@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from csirtnet.sharing import stix
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.tlp import TLP
 from csirtnet.taxii.models import AddStatus
@@ -376,3 +377,26 @@ def test_copies_held_by_two_organizations_appear_once(owner, recipient, outsider
         assert versions.json()["versions"] == [V1, V2, V3]
         manifest = taxii.get(collection_url(NETWORK, "manifest/")).json()["objects"]
         assert [(m["id"], m["version"]) for m in manifest] == [(rows[0].stix_id, V3)]
+
+
+def test_a_relationship_to_a_red_object_is_stored_red_and_its_success_says_why(owner, taxii):
+    red = StixObjectFactory(owner=owner.organization, author=owner.user, tlp=TLP.RED)
+    relationship = {
+        "type": "relationship", "spec_version": "2.1",
+        "id": "relationship--8f7a6b5c-4d3e-4f2a-9b1c-0d9e8f7a6b5c",
+        "created": V1, "modified": V1, "relationship_type": "indicates",
+        "source_ref": red.stix_id, "target_ref": "malware--9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        "object_marking_refs": [stix.TLP2_MARKING_IDS[TLP.GREEN]],
+    }  # fmt: skip
+
+    url = collection_url(NETWORK, "objects/")
+    status = taxii.post(url, json.dumps({"objects": [relationship]}))
+
+    assert status.json()["successes"] == [{
+        "id": relationship["id"], "version": V1,
+        "message": f"Labelled TLP:RED, not TLP:GREEN: the strictest of the objects it refers "
+                   f"to ({red.stix_id}).",
+    }]  # fmt: skip
+    assert StixObject.objects.get(stix_id=relationship["id"]).tlp == TLP.RED
+    listed = taxii.get(url).json().get("objects", [])
+    assert relationship["id"] not in {obj["id"] for obj in listed}

@@ -21,8 +21,10 @@ Import (`event_objects`): a MISP event becomes STIX 2.1 objects stored like any 
 so a re-import of the same event gives the same objects ("unchanged"). The TLP tag
 (`tlp:white` is TLP:CLEAR, `tlp:clear`, `tlp:green`, `tlp:amber`, `tlp:amber+strict`,
 `tlp:red`) of the event, or the stricter one of an attribute, becomes the TLP 2.0 marking
-of the objects; untagged objects get none (the importer's default then applies). Other
-tags (`PAP:*`, `rsit:*`, ...) stay as `labels`.
+of the objects; untagged objects get none (the importer's default then applies). The
+groupings keep the event's marking; `import_stix` stores each with the strictest label of
+its members (`importing.decide_labels`), so a TLP:CLEAR event holding a TLP:RED attribute
+is a TLP:RED grouping. Other tags (`PAP:*`, `rsit:*`, ...) stay as `labels`.
 
 Every attribute's object keeps `x_misp_uuid`, `x_misp_type`, `x_misp_category`,
 `x_misp_value`, `x_misp_to_ids`, `x_misp_comment` (and `x_misp_object_relation` inside a

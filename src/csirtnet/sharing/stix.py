@@ -146,6 +146,52 @@ def object_tlp(obj: Mapping[str, Any], markings: Mapping[str, TLP] | None = None
     return strictest(labels) if labels else None
 
 
+# --- combinations (DESIGN.md: a combination carries the strictest label of its parts) -------
+
+# The properties by which an object combines others, by type: STIX 2.1 sections 4.4
+# (grouping), 4.13 (note), 4.14 (observed-data), 4.15 (opinion) and 4.16 (report):
+# `object_refs`; 5.1 (relationship): `source_ref`, `target_ref`; 5.2 (sighting):
+# `sighting_of_ref`, `observed_data_refs`, `where_sighted_refs`.
+COMBINATION_REFS: dict[str, tuple[str, ...]] = {
+    "grouping": ("object_refs",),
+    "note": ("object_refs",),
+    "observed-data": ("object_refs",),
+    "opinion": ("object_refs",),
+    "report": ("object_refs",),
+    "relationship": ("source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
+}
+
+
+def referenced_ids(obj: Mapping[str, Any]) -> list[str]:
+    """
+    Return the ids of the objects `obj` combines (its `COMBINATION_REFS` properties), in
+    order and without repeats; [] for an object of another type. Values that are not ids
+    (a wrong type in an invalid object) are skipped.
+    """
+    found: list[str] = []
+    for name in COMBINATION_REFS.get(str(obj.get("type", "")), ()):
+        value = obj.get(name)
+        for ref in value if isinstance(value, list) else [value]:
+            if isinstance(ref, str) and ref and ref not in found:
+                found.append(ref)
+    return found
+
+
+def combination_label(own: TLP, parts: Mapping[str, TLP]) -> tuple[TLP, list[str]]:
+    """
+    Return the label of a combination (a grouping, report, relationship, sighting...)
+    whose own label is `own` and whose parts are `parts` (id to label, only the parts
+    whose label is known): the strictest of them all, as DESIGN.md's TLP rule says "a
+    combination (export, report, relationship) carries the strictest label of its parts";
+    with the ids of the parts that made it stricter than `own` ([] when it is `own`).
+    """
+    label = strictest([own, *parts.values()])
+    if label == own:
+        return own, []
+    return label, [stix_id for stix_id, part in parts.items() if part == label]
+
+
 # --- versions and content ------------------------------------------------------------------
 
 

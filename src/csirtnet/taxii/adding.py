@@ -49,7 +49,8 @@ def add_objects(*, actor: Membership, collection: Collection, objects: list[Any]
     (its own marking, else TLP:AMBER: unlabelled input is AMBER) is not one that
     `collection` holds, when `import_stix` rejects it, or when another object is stored
     under its id and version; a repeat of a stored version, or a TLP marking definition,
-    succeeds without a new row.
+    succeeds without a new row. A success whose label the import raised (a combination
+    carries the strictest label of the objects it refers to) says so in its `message`.
 
     Raises:
         TaxiiError: 400 when `import_stix` cannot read the envelope at all (STIX 2.0
@@ -84,6 +85,8 @@ def _import(actor: Membership, accepted: list[dict[str, Any]], status: AddStatus
         detail = _detail(obj)
         if outcome.status in (REJECTED, CONFLICT):
             status.failures.append({**detail, "message": outcome.reason})
+        elif outcome.reason:  # e.g. labelled stricter than its marking (`decide_labels`)
+            status.successes.append({**detail, "message": outcome.reason})
         else:
             status.successes.append(detail)
 

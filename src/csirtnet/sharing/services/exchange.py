@@ -96,7 +96,8 @@ def import_misp(
     `{"response": [...]}`) as STIX 2.1 objects (see `sharing.misp` for the mapping) for
     `actor`'s organization, through `import_stix`: same outcomes, same versioning (a
     re-import of the same event is unchanged), same TLP rule (an event's `tlp:*` tag,
-    else `tlp`, else AMBER).
+    else `tlp`, else AMBER; a grouping raised to the strictest label of its members by
+    `importing.decide_labels`).
 
     Raises:
         PermissionDenied: `actor` is not an active membership.

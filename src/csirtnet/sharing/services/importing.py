@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from csirtnet.core import audit
 from csirtnet.core.text import printable
 from csirtnet.sharing import misp, stix
 from csirtnet.sharing.models import StixObject, StixValue
-from csirtnet.sharing.tlp import TLP
+from csirtnet.sharing.tlp import TLP, strictest
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
@@ -222,10 +223,11 @@ def import_stix(
     is kept exactly as received (custom properties and objects too). A version is
     `(id, modified)` (section 3.2): the same version with the same canonical content is
     unchanged (nothing written); a new version is a new row; the same version with other
-    content is a conflict and never overwrites. The TLP label is the strictest of the
-    object's own TLP markings (1.0 or 2.0, section 7.2.1.4), else `tlp`, else AMBER. TLP
-    marking definitions are not stored: they count as `marking`. Values the object holds
-    become `StixValue` rows.
+    content is a conflict and never overwrites. The TLP label is decided by
+    `decide_labels`: the object's own TLP markings, else `tlp`, else AMBER, raised for a
+    combination (grouping, report, relationship, sighting...) to the strictest label of
+    the objects it refers to; the outcome says so. TLP marking definitions are not
+    stored: they count as `marking`. Values the object holds become `StixValue` rows.
 
     Raises:
         PermissionDenied: `actor` is not an active membership.
@@ -243,10 +245,12 @@ def import_stix(
         if isinstance(obj, dict) and (label := stix.marking_tlp(obj)) is not None
     }
     existing = _existing_versions(objects, owner_id=actor.organization_id)
+    checked = [_checked(obj) for obj in objects]
+    valid = [obj for obj, outcome in zip(objects, checked, strict=True) if outcome is None]
+    labels = iter(decide_labels(valid, actor=actor, default=default, markings=markings))
     report = ImportReport()
-    for obj in objects:
-        outcome = _import_one(obj, actor, source, default, markings, existing)
-        report.outcomes.append(outcome)
+    for obj, outcome in zip(objects, checked, strict=True):
+        report.outcomes.append(outcome or _store_one(obj, actor, source, next(labels), existing))
     audit.record(
         actor=actor, action="stix.imported",
         detail={"source": source[:300], "stored": report.stored_count,
@@ -326,14 +330,12 @@ def _existing_versions(objects: list[Any], *, owner_id: int) -> dict[tuple[str, 
     return {(stix_id, version): digest for stix_id, version, digest in rows}
 
 
-def _import_one(
-    obj: Any,
-    actor: Membership,
-    source: str,
-    default: TLP,
-    markings: dict[str, TLP],
-    existing: dict[tuple[str, str], str],
-) -> ObjectOutcome:
+def _checked(obj: Any) -> ObjectOutcome | None:
+    """
+    Return the outcome of an object that is not stored, a TLP marking definition or a
+    rejected object (not a JSON object, unfit to store, or refused by
+    `stix2.parse(..., allow_custom=True, version="2.1")`), or None for a valid object.
+    """
     if not isinstance(obj, dict):
         return ObjectOutcome("", REJECTED, _("An entry of `objects` is not a JSON object."))
     stix_id = str(obj.get("id", ""))
@@ -348,6 +350,100 @@ def _import_one(
     if problem:
         reason = _("%(id)s: %(error)s") % {"id": stix_id[:300] or "?", "error": problem}
         return ObjectOutcome(stix_id[:300], REJECTED, printable(reason))
+    return None
+
+
+@dataclass(frozen=True)
+class Label:
+    """The TLP label an object of an import is stored with, and why when it needs saying."""
+
+    tlp: TLP
+    note: str = ""
+
+
+def decide_labels(
+    objects: list[dict[str, Any]], *, actor: Membership, default: TLP, markings: dict[str, TLP]
+) -> list[Label]:
+    """
+    Return the label of each of `objects` (valid STIX 2.1 objects of one import, in
+    order), the one place an import decides labels, STIX and MISP alike.
+
+    An object's own label is the strictest of its TLP markings (1.0 or 2.0, section
+    7.2.1.4; `markings` adds the TLP markings defined in the same bundle), else `default`.
+    A combination (`stix.COMBINATION_REFS`: a grouping, report, note, opinion or
+    observed-data by `object_refs`, a relationship by `source_ref` and `target_ref`, a
+    sighting by `sighting_of_ref`, `observed_data_refs` and `where_sighted_refs`) then
+    carries the strictest label of itself and of the objects it refers to (DESIGN.md's
+    TLP rule, `stix.combination_label`, the rule `record_sighting` follows too): those of
+    the same import (raised ones included, so a MISP event's grouping follows its object
+    groupings) and the stored versions `actor` may see. A reference to an object unknown
+    to the platform, or hidden from `actor` (its label is not the actor's to learn),
+    changes nothing. The note says when the label was raised and by which references, or
+    that markings held no TLP label and `default` applied.
+    """
+    marked = [stix.object_tlp(obj, markings) for obj in objects]
+    own = [label or default for label in marked]
+    refs = [stix.referenced_ids(obj) for obj in objects]
+    known: dict[str, TLP] = {}
+    for obj, label in zip(objects, own, strict=True):
+        known[obj["id"]] = strictest([known.get(obj["id"], label), label])
+    wanted = {ref for ids in refs for ref in ids}
+    stored = StixObject.objects.visible_to(actor).filter(stix_id__in=wanted)
+    for stix_id, stored_label in stored.values_list("stix_id", "tlp"):
+        known[stix_id] = strictest([known.get(stix_id, stored_label), stored_label])
+    labels = list(own)
+    referrers: dict[str, list[int]] = {}
+    for index, ids in enumerate(refs):
+        for ref in ids:
+            referrers.setdefault(ref, []).append(index)
+    pending = deque(index for index, ids in enumerate(refs) if ids)
+    while pending:  # each label only rises, at most four times: this ends
+        index = pending.popleft()
+        parts = {ref: known[ref] for ref in refs[index] if ref in known}
+        label, _raisers = stix.combination_label(labels[index], parts)
+        if label == labels[index]:
+            continue
+        labels[index] = label
+        stix_id = objects[index]["id"]
+        if label.rank > known[stix_id].rank:
+            known[stix_id] = label
+            pending.extend(referrers.get(stix_id, []))
+    return [
+        _label(obj, marked_label, {ref: known[ref] for ref in ids if ref in known}, default)
+        for obj, marked_label, ids in zip(objects, marked, refs, strict=True)
+    ]
+
+
+def _label(obj: dict[str, Any], marked: TLP | None, parts: dict[str, TLP], default: TLP) -> Label:
+    """
+    Return the label of `obj` from its TLP marking (`marked`, else `default`) and its
+    parts' final labels, with a note when it was raised by them, or when its markings
+    held no TLP label.
+    """
+    notes = [] if marked is not None else [_default_label_note(obj, default)]
+    own = marked or default
+    label, raisers = stix.combination_label(own, parts)
+    if raisers:
+        shown = ", ".join(raisers[:5]) + (", …" if len(raisers) > 5 else "")
+        notes.append(
+            _(
+                "Labelled %(label)s, not %(own)s: the strictest of the objects it refers "
+                "to (%(refs)s)."
+            )
+            % {"label": label.label, "own": own.label, "refs": shown}
+        )
+    return Label(label, printable(" ".join(note for note in notes if note)))
+
+
+def _store_one(
+    obj: dict[str, Any],
+    actor: Membership,
+    source: str,
+    label: Label,
+    existing: dict[tuple[str, str], str],
+) -> ObjectOutcome:
+    """Store the valid `obj` with `label` unless that version is already stored."""
+    stix_id = str(obj["id"])
     version = stix.object_version(obj)
     digest = stix.content_sha256(obj)
     stored = existing.get((stix_id, version))
@@ -359,11 +455,10 @@ def _import_one(
             "not overwritten (a change needs a newer `modified`)."
         ) % {"id": stix_id, "version": version or _("(no version)")}
         return ObjectOutcome(stix_id, CONFLICT, printable(reason))
-    label = stix.object_tlp(obj, markings)
     row = StixObject.objects.create(
         stix_id=stix_id, type=obj["type"], spec_version=str(obj.get("spec_version", "2.1")),
         version=version, modified_at=stix.parse_timestamp(version), body=obj,
-        content_sha256=digest, tlp=label or default,
+        content_sha256=digest, tlp=label.tlp,
         owner=actor.organization, author=actor.user, source=source[:300],
     )  # fmt: skip
     StixValue.objects.bulk_create(
@@ -371,7 +466,7 @@ def _import_one(
         for kind, value in stix.object_values(obj)
     )
     existing[(stix_id, version)] = digest
-    return ObjectOutcome(stix_id, STORED, "" if label else _default_label_note(obj, default))
+    return ObjectOutcome(stix_id, STORED, label.note)
 
 
 def _default_label_note(obj: dict[str, Any], default: TLP) -> str:

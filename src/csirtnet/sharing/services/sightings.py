@@ -16,7 +16,7 @@ from csirtnet.incidents.validation import is_plain_text
 from csirtnet.sharing import stix
 from csirtnet.sharing.models import StixObject
 from csirtnet.sharing.services.importing import one_writer_at_a_time
-from csirtnet.sharing.tlp import TLP, strictest
+from csirtnet.sharing.tlp import TLP
 
 if TYPE_CHECKING:
     from csirtnet.accounts.models import Membership
@@ -53,7 +53,8 @@ def record_sighting(
     correlation and served by TAXII like any other.
 
     Its label is the strictest of `tlp` and the sighted object's label (a combination
-    carries the strictest label of its parts, DESIGN.md); under AMBER or AMBER+STRICT it
+    carries the strictest label of its parts, DESIGN.md: `stix.combination_label`, as for
+    a sighting imported with `import_stix`); under AMBER or AMBER+STRICT it
     is addressed to the sighted object's owner, under RED to its author by name, so the
     producer of an indicator learns where it was seen and nobody else does.
 
@@ -72,7 +73,9 @@ def record_sighting(
     last = last_seen_at or now
     first = first_seen_at or last
     _check(sighted=sighted, count=count, first=first, last=last, now=now, note=note)
-    label = strictest([TLP(sighted.tlp), TLP(tlp or sighted.tlp)])
+    label, _raisers = stix.combination_label(
+        TLP(tlp or sighted.tlp), {sighted.stix_id: TLP(sighted.tlp)}
+    )
     body = stix.sighting_object(
         sighted_id=sighted.stix_id, organization=actor.organization, count=count,
         first_seen=first, last_seen=last, label=label, recorded=now, description=note.strip(),
