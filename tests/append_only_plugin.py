@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 # The migrations that make a table refuse DELETE: each has TABLE and SQL[vendor] =
-# (create statements, drop statements).
+# (create statements, drop statements). The triggers refusing UPDATE (core 0002) and an
+# INSERT that would replace a row (core 0004, evidence 0003, SQLite only) are not set
+# aside: a flush only deletes, which fires neither.
 APPEND_ONLY_MIGRATIONS = (
     "csirtnet.core.migrations.0003_audit_entries_never_deleted",
     "csirtnet.evidence.migrations.0002_custody_events_append_only",

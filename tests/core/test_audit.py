@@ -17,6 +17,7 @@ from django.urls import reverse
 from csirtnet.core import audit, hashchain
 from csirtnet.core.models import RECORD_FIELDS, AuditEntry
 from tests.api.client import Api, token_for
+from tests.append_only_plugin import empty_append_only_tables
 
 # The migration of each trigger: its SQLite creation puts a dropped trigger back.
 TRIGGER_MIGRATIONS = {
@@ -118,6 +119,84 @@ def test_the_database_refuses_to_delete_an_entry(owner):
 
     assert list(AuditEntry.objects.order_by("sequence")) == entries
     assert audit.verify()[:2] == (5, None)
+
+
+def _replacing(conflict: str) -> tuple[list[str], list[object]]:
+    """
+    Statements that insert a rewritten copy of an entry (`%s` is its id) over the entry
+    holding the same `conflict` column, as one with INSERT rights only might try:
+    SQLite's INSERT OR REPLACE (a delete no DELETE trigger sees) and UPSERT; PostgreSQL's
+    INSERT ... ON CONFLICT DO UPDATE. Return (statements, values to put in, then the id).
+    """
+    columns = ["id", *RECORD_FIELDS, "previous_hash", "hash"]
+    # the other unique columns get fresh values (or the database's id), so that only
+    # `conflict` collides
+    fresh: dict[str, object] = {"action": "incident.deleted", "sequence": 99, "hash": "2" * 64}
+    if conflict != "id":
+        columns.remove("id")
+    fresh.pop(conflict, None)
+    values = [fresh[column] for column in columns if column in fresh]
+    chosen = ", ".join("%s" if column in fresh else column for column in columns)
+    names = ", ".join(columns)
+    insert = f"INTO core_auditentry ({names}) SELECT {chosen} FROM core_auditentry"  # noqa: S608
+    where = "WHERE id = %s"
+    upsert = f"INSERT {insert} {where} ON CONFLICT ({conflict}) DO UPDATE SET action = 'x'"
+    if connection.vendor != "sqlite":
+        return [upsert], values
+    return [f"INSERT OR REPLACE {insert} {where}", f"REPLACE {insert} {where}", upsert], values
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("conflict", ["id", "sequence", "hash"])
+def test_the_database_refuses_an_insert_that_would_replace_an_entry(owner, conflict):
+    entries = _five(owner)
+    stored = list(AuditEntry.objects.values_list(*RECORD_FIELDS, "previous_hash", "hash"))
+    statements, values = _replacing(conflict)
+    # SQLite's BEFORE INSERT trigger (core/0004) refuses it; PostgreSQL runs the conflict
+    # as an UPDATE of the row, which the trigger of core/0002 refuses.
+    refusal = "never replaces one" if connection.vendor == "sqlite" else "never updated"
+    for statement in statements:
+        with pytest.raises(IntegrityError, match=refusal), transaction.atomic():
+            _raw([statement], [*values, entries[2].pk])
+
+    assert list(AuditEntry.objects.values_list(*RECORD_FIELDS, "previous_hash", "hash")) == stored
+    out = StringIO()
+    call_command("verify_audit", expect_head=entries[-1].hash, stdout=out)
+    assert "5 audit entries, chain intact" in out.getvalue()
+    appended = audit.record(actor=owner, action="test.after")
+    assert (appended.sequence, appended.previous_hash) == (6, entries[-1].hash)
+    assert audit.verify() == (6, None, appended.hash)
+
+
+@pytest.mark.django_db
+def test_the_suite_s_emptying_of_the_tables_keeps_every_append_only_trigger():
+    # tests/append_only_plugin.py sets the DELETE triggers aside around SQLite's flush;
+    # the INSERT triggers (never fired by a DELETE) stay, and all must be there after.
+    expected = {
+        "core_auditentry_no_update", "core_auditentry_no_delete",
+        "evidence_custodyevent_no_update", "evidence_custodyevent_no_delete",
+    }  # fmt: skip
+    if connection.vendor == "sqlite":
+        expected |= {"core_auditentry_no_replace", "evidence_custodyevent_no_replace"}
+    assert _append_only_triggers() == expected
+    empty_append_only_tables()
+    assert _append_only_triggers() == expected
+
+
+def _append_only_triggers() -> set[str]:
+    """The names of the triggers on the audit and custody tables."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('core_auditentry', 'evidence_custodyevent')"
+            )
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                "('core_auditentry'::regclass, 'evidence_custodyevent'::regclass)"
+            )
+        return {name for (name,) in cursor.fetchall()}
 
 
 @pytest.mark.django_db

@@ -252,6 +252,53 @@ def test_the_database_refuses_update_and_delete_of_custody_events(chain, stateme
     assert CustodyEvent.objects.filter(evidence=chain).count() == 4
 
 
+@pytest.mark.parametrize("conflict", ["uuid", "hash", "evidence_id, sequence"])
+def test_the_database_refuses_an_insert_that_would_replace_a_custody_event(
+    chain, recipient, conflict
+):
+    # SQLite's REPLACE deletes the conflicting row with no DELETE trigger fired, so a
+    # BEFORE INSERT trigger (evidence/0003) refuses it; PostgreSQL runs ON CONFLICT DO
+    # UPDATE as an UPDATE of the row, which the trigger of evidence/0002 refuses.
+    victim = _event(chain, 2)
+    stored = list(CustodyEvent.objects.values_list(*CUSTODY_COLUMNS))
+    fresh: dict[str, Any] = {
+        "uuid": CustodyEvent._meta.pk.get_db_prep_value(uuid.uuid4(), connection),
+        "hash": "b" * 64,
+        "sequence": 9,
+        "reason": "rewritten",
+    }
+    for column in conflict.split(", "):
+        fresh.pop(column, None)
+    chosen = ", ".join("%s" if column in fresh else column for column in CUSTODY_COLUMNS)
+    values = [fresh[column] for column in CUSTODY_COLUMNS if column in fresh]
+    copy = (
+        f"INTO {TABLE} ({', '.join(CUSTODY_COLUMNS)}) SELECT {chosen} FROM {TABLE} "  # noqa: S608
+        "WHERE uuid = %s"
+    )
+    upsert = f"INSERT {copy} ON CONFLICT ({conflict}) DO UPDATE SET reason = 'x'"
+    statements = [upsert]
+    if connection.vendor == "sqlite":
+        statements += [f"INSERT OR REPLACE {copy}", f"REPLACE {copy}"]
+    victim_pk = CustodyEvent._meta.pk.get_db_prep_value(victim.pk, connection)
+    for statement in statements:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [*values, victim_pk])
+
+    assert list(CustodyEvent.objects.values_list(*CUSTODY_COLUMNS)) == stored
+    passed, output = _verify()
+    assert passed, output
+    assert "1 evidence items, 4 custody events, 0 broken." in output
+    appended = services.record_examination(actor=recipient, evidence=chain, reason="Again")
+    assert (appended.sequence, appended.previous_hash) == (5, chain.head_hash)
+    passed, output = _verify()
+    assert passed, output
+    assert "5 custody events, 0 broken." in output
+
+
 def test_the_model_refuses_update_and_delete(chain):
     event = _event(chain, 1)
     event.reason = "rewritten"

@@ -154,6 +154,15 @@ def test_bad_json_names_line_and_column(owner):
         _import(owner, b'{"type": "bundle",\n "objects": [}')
 
 
+def test_a_nul_byte_in_the_json_is_named_once_with_its_place(owner):
+    # Python's message is "Invalid control character at": "at" is not doubled.
+    with pytest.raises(ValidationError) as caught:
+        _import(owner, b'{"type": "bundle", "id": "x\x00"}')
+    assert caught.value.messages == [
+        "Not valid JSON: Invalid control character at line 1, column 28."
+    ]
+
+
 def test_an_invalid_object_is_rejected_by_id_and_the_others_stored(owner):
     broken = {**CAMPAIGN, "id": "indicator--33fe3b22-0201-47cf-85d0-97c02164528d",
               "type": "indicator", "pattern": "[ipv4-addr:value = ", "pattern_type": "stix",

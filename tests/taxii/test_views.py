@@ -400,3 +400,19 @@ def test_a_relationship_to_a_red_object_is_stored_red_and_its_success_says_why(o
     assert StixObject.objects.get(stix_id=relationship["id"]).tlp == TLP.RED
     listed = taxii.get(url).json().get("objects", [])
     assert relationship["id"] not in {obj["id"] for obj in listed}
+
+
+@pytest.mark.parametrize("wanted", ["2026-13-01T00:00:00Z", "all,2026-13-01T00:00:00Z"])
+@pytest.mark.parametrize("rest", ["objects/", "manifest/", "{id}/", "{id}/versions/"])
+def test_an_impossible_match_version_is_400_on_every_endpoint(taxii, owner, wanted, rest):
+    rows = _three_versions(owner)
+    url = collection_url(NETWORK, rest.format(id=f"objects/{rows[0].stix_id}"))
+    response = taxii.get(url, {"match[version]": wanted})
+    assert response.status_code == 400
+    assert response["Content-Type"] == TAXII
+    assert response.json() == {
+        "title": "Invalid parameter",
+        "http_status": "400",
+        "description": "match[version] must be an RFC 3339 timestamp, "
+        "e.g. 2026-01-01T00:00:00.000000Z.",
+    }

@@ -125,7 +125,9 @@ def match_filters(
     """
     Apply `added_after`, `match[id]`, `match[type]`, `match[spec_version]` and, when
     `versions`, `match[version]` (default `last`) of the query `params` to `rows`
-    (sections 3.4, 3.4.1, 3.4.2). Lists are comma-separated; values are ORed.
+    (sections 3.4, 3.4.1, 3.4.2). Lists are comma-separated; values are ORed. Every
+    `match[version]` timestamp is checked even where it selects nothing more (beside
+    `all`) or is not applied (the versions endpoint, section 5.8).
 
     Raises:
         TaxiiError: 400 for an invalid timestamp or version.
@@ -136,15 +138,26 @@ def match_filters(
         rows = rows.filter(type__in=types)
     if spec_versions := _values(params, "match[spec_version]"):
         rows = rows.filter(spec_version__in=spec_versions)
+    version_filter = _version_filter(rows, _values(params, "match[version]") or ["last"])
     if versions:
-        rows = rows.filter(_version_filter(rows, _values(params, "match[version]") or ["last"]))
+        rows = rows.filter(version_filter)
     if added_after := params.get("added_after"):
         rows = rows.filter(date_added__gt=parse_timestamp(added_after, name="added_after"))
     return rows
 
 
 def _version_filter(rows: QuerySet[StixObject], wanted: list[str]) -> Q:
-    """Select the versions `wanted` names among `rows`: first, last, all or timestamps."""
+    """
+    Select the versions `wanted` names among `rows`: first, last, all or timestamps.
+
+    Raises:
+        TaxiiError: 400 for a value that is none of these, even beside `all`.
+    """
+    moments = {
+        value: parse_timestamp(value, name="match[version]")
+        for value in wanted
+        if value not in ("first", "last", "all")
+    }
     if "all" in wanted:
         return Q()
     query = Q(pk__in=[])
@@ -156,8 +169,7 @@ def _version_filter(rows: QuerySet[StixObject], wanted: list[str]) -> Q:
             order = oldest if value == "first" else newest
             query |= Q(pk=Subquery(same_object.order_by(*order).values("pk")[:1]))
         else:
-            moment = parse_timestamp(value, name="match[version]")
-            query |= Q(modified_at=moment) | Q(modified_at__isnull=True, version=value)
+            query |= Q(modified_at=moments[value]) | Q(modified_at__isnull=True, version=value)
     return query
 
 

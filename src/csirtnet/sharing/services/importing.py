@@ -127,9 +127,11 @@ def read_json(data: bytes | str) -> Any:
     except RecursionError:
         raise ValidationError(_("The JSON is nested too deeply.")) from None
     except json.JSONDecodeError as exc:
+        # Some of Python's messages end in " at" ("Invalid control character at"),
+        # written to be followed by the position: drop it, the message names the place.
         raise ValidationError(
             _("Not valid JSON: %(error)s at line %(line)d, column %(column)d.")
-            % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+            % {"error": exc.msg.removesuffix(" at"), "line": exc.lineno, "column": exc.colno}
         ) from exc
     except ValueError as exc:
         raise ValidationError(_("Not valid JSON: %(error)s.") % {"error": exc}) from exc
