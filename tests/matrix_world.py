@@ -69,9 +69,11 @@ LAW_ENFORCEMENT = {"DCIC-AR", "POLCIB-MX"}
 INCIDENT_OWNERS = ["CERTuy", "CERT.ar"]
 INDICATOR_OWNERS = ["CSIRT-ENERGIA-UY", "CERT-MX"]
 EVENT_ORGANIZATIONS = ["CERTuy", "CERT.ar", "CERT-MX", "CSIRT-ENERGIA-UY", "OBSERVER-MX"]
-# The people the TLP:RED report names: one in three of the organizations it has events
-# for, one of the secretariat (sees all of them), one whose organization has none.
-EVENT_NAMED = {"certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1", "dcic-ar-2"}
+# The people the TLP:RED report names: in three of the organizations it has events for
+# (the authors of the incidents its events are escalated into among them: a RED event
+# goes only to an incident addressed within its report's names), one of the secretariat
+# (sees all of them), one whose organization has none.
+EVENT_NAMED = {"certuy-1", "certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1", "dcic-ar-2"}
 
 
 @dataclass
@@ -456,10 +458,12 @@ def build_events(world: World, canaries: Canaries) -> dict[tuple[str, str], Any]
     """
     Make one completed report per label (the reports factories) with one event routed to
     each of `EVENT_ORGANIZATIONS` (a non-member among them), labelled as its report,
-    and each organization's pending digest; the TLP:RED report names `EVENT_NAMED`.
-    Return the events by (organization, label).
+    and each organization's pending digest; the TLP:RED report names `EVENT_NAMED`, and
+    its people's notices are written as completing a report writes them
+    (`add_named_person_digests`). Return the events by (organization, label).
     """
     from csirtnet.reports.models import Digest
+    from csirtnet.reports.services import add_named_person_digests
     from tests.reports.factories import EventFactory, ReportFactory
 
     made: dict[tuple[str, str], Any] = {}
@@ -485,6 +489,7 @@ def build_events(world: World, canaries: Canaries) -> dict[tuple[str, str], Any]
             obj.keys = {obj.uuid}
             world.objects.append(obj)
             made[organization_name, tlp] = event
+        add_named_person_digests(report)
     return made
 
 

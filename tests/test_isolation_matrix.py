@@ -647,7 +647,8 @@ def test_mail_reaches_only_who_may_see(world, settings):
     """
     Incident notifications and report digests, delivered with the locmem backend: each
     organization's role address receives exactly the canaries it may be mailed, once
-    each; people named on TLP:RED get a notice without content; nobody else gets mail.
+    each; people named on a TLP:RED incident, and on a TLP:RED report of which they may
+    see an event, get a notice without content; nobody else gets mail.
     """
     from csirtnet.incidents.delivery import deliver_pending_notifications
     from csirtnet.reports.delivery import deliver_pending_digests
@@ -703,6 +704,14 @@ def test_mail_reaches_only_who_may_see(world, settings):
             for o in world.of_kind("incident")
             if o.tlp == "red" and username in o.named and username != o.author
         )
+        # a TLP:RED report tells each person it names who may see one of its events
+        named += len(
+            {
+                o.report
+                for o in world.of_kind("event")
+                if o.tlp == "red" and may_see(world, username, o)
+            }
+        )
         matrix.compare_number("TLP:RED notices", username, notices.get(username, 0), named)
     matrix.compare_number("mail to unknown addresses", None, len(strangers), 0)
     summary = f"mail: {len(mail.outbox)} messages, {matrix.decisions} decisions"
@@ -742,7 +751,9 @@ def test_red_events_reach_only_the_people_named(world):
         shown = client.get(f"/reports/reports/{report}/").status_code == 200
         assert shown == any(u == username for u, _owner in expected), username
     assert seen == expected
-    assert {u for u, _owner in seen} == {"certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1"}
+    assert {u for u, _owner in seen} == {
+        "certuy-1", "certuy-2", "cert.ar-1", "observer-mx-2", "cicte-1",
+    }  # fmt: skip
     assert len([1 for u, _owner in seen if u == "cicte-1"]) == len(red_events)
 
 

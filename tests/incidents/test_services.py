@@ -392,3 +392,60 @@ def test_invisible_and_direction_changing_characters_are_refused_in_titles(owner
     with pytest.raises(ValidationError) as error:
         report(owner, title=title)
     assert list(error.value.message_dict) == ["title"]
+
+
+def test_a_red_event_goes_only_to_incidents_addressed_within_its_reports_names(
+    owner, recipient, secretariat_member
+):
+    """
+    Regression (fresh-clone review): a person named on a TLP:RED report escalated its
+    event into a RED incident and then named a colleague and another state's handler on
+    it, who saw the event's address; or escalated it into another author's incident.
+    """
+    from csirtnet.core.models import AuditEntry
+    from tests.conftest import _member
+    from tests.reports.factories import EventFactory
+
+    colleague = _member("colleague", "CERTuy")
+    red = EventFactory(organization=owner.organization, source_ip=AR_ADDRESS, tlp=TLP.RED)
+    red.report.recipient_people.add(owner.user, secretariat_member.user)
+    fields = {
+        "title": "Named only", "taxonomy_predicate": "vulnerable",
+        "taxonomy_value": "vulnerable-system", "severity": 2, "tlp": TLP.RED,
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        services.escalate_events(
+            actor=owner, events=[red], named_people=[colleague.user, recipient.user], **fields
+        )
+    assert error.value.message_dict["named_people"] == [
+        "A TLP:RED event is only for the people its report names; these are not: "
+        "colleague, recipient."
+    ]
+    assert not Incident.objects.exists()
+
+    with DUMMY_TASKS:
+        incident = services.escalate_events(
+            actor=owner, events=[red], named_people=[secretariat_member.user], **fields
+        )
+    assert list(incident.events.all()) == [red]
+    with pytest.raises(ValidationError) as error:
+        services.update_incident(actor=owner, incident=incident, named_people=[colleague.user])
+    assert list(error.value.message_dict) == ["named_people"]
+    assert set(incident.recipient_people.values_list("username", flat=True)) == {"secretariat"}
+
+    # another author's RED incident, even naming the person, cannot take the event
+    theirs = report(recipient, tlp=TLP.RED, named_people=[owner.user])
+    with pytest.raises(ValidationError) as error:
+        services.escalate_events(actor=owner, events=[red], incident=theirs)
+    assert "recipient" in error.value.message_dict["incident"][0]
+    assert not theirs.events.exists()
+
+    # widening a RED incident's audience is on its timeline and in the audit log
+    plain = report(owner, tlp=TLP.RED)
+    with DUMMY_TASKS:
+        services.update_incident(actor=owner, incident=plain, named_people=[recipient.user])
+    entry = plain.timeline.get(text="named_people")
+    assert entry.new_value == "recipient"
+    assert AuditEntry.objects.filter(
+        action="incident.edited", target_id=plain.reference, detail__new="recipient"
+    ).exists()

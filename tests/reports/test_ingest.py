@@ -348,6 +348,11 @@ def test_a_red_report_is_seen_only_by_the_people_it_names(
         "secretariat",
     }
     assert Event.objects.count() == 3
+    from csirtnet.core.models import AuditEntry
+
+    received = AuditEntry.objects.get(action="report.received", target_id=str(report.uuid))
+    assert received.detail["recipient_people"] == ["owner", "secretariat"]
+    assert received.tlp == "red"
     assert Event.objects.visible_to(secretariat_member).count() == 3
     assert Report.objects.visible_to(secretariat_member).get() == report
     assert Event.objects.visible_to(colleague).count() == 0

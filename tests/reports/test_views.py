@@ -371,3 +371,7 @@ def test_a_red_event_shows_only_to_the_people_its_report_names(client, owner, se
         report_page = reverse("reports:report_detail", args=[report.uuid])
         assert signed_in.get(report_page).status_code == (200 if sees else 404)
         client.logout()
+    from csirtnet.core.models import AuditEntry
+
+    reads = AuditEntry.objects.filter(action="report.read", target_id=str(report.uuid))
+    assert sorted(reads.values_list("username", flat=True)) == ["owner", "secretariat"]

@@ -156,7 +156,9 @@ def create_incident(
 
     Raises:
         PermissionDenied: `actor` is None.
-        ValidationError: a field is invalid; the message dict names each field.
+        ValidationError: a field is invalid; the message dict names each field; or
+            `events` hold a TLP:RED event whose report does not name everyone the
+            incident would address (`named_people`).
     """
     if actor is None:
         raise PermissionDenied
@@ -168,6 +170,8 @@ def create_incident(
     named = list(named_people)
     if named and tlp != TLP.RED:
         raise ValidationError({"named_people": _NAMED_ONLY_ON_RED()})
+    events = list(events)
+    _check_red_audience({actor.user_id, *(person.pk for person in named)}, events)
     values = normalized_observables(observables)
     if affected_states is None:
         codes = [p.state.code for p in propose_affected_states([(k, v) for k, v in values])]
@@ -204,7 +208,8 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
 
     Raises:
         PermissionDenied: `actor` does not act for the owner.
-        ValidationError: a field is invalid, or unknown.
+        ValidationError: a field is invalid, or unknown; or a person added is not named
+            on the report of a TLP:RED event the incident holds.
     """
     incident = _locked(incident)
     if not can_change(actor, incident):
@@ -235,9 +240,22 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
         record_entry(
             incident, actor, kind, text=name, old_value=_shown(old), new_value=_shown(value)
         )
+    added = active_people(changes.get("named_people") or [])
     if incident.tlp == TLP.RED and actor.user_id != incident.author_id:
         # whoever makes it RED is addressed by name, or would lose sight of it at once
-        incident.recipient_people.add(actor.user)
+        added.append(actor.user)
+    known = set(incident.recipient_people.values_list("pk", flat=True))
+    added = [person for person in dict.fromkeys(added) if person.pk not in known]
+    if added:
+        _check_red_audience(
+            {incident.author_id, *known, *(person.pk for person in added)},
+            incident.events.all(),
+        )
+        incident.recipient_people.add(*added)
+        record_entry(
+            incident, actor, EntryKind.EDITED, text="named_people",
+            new_value=", ".join(sorted(person.get_username() for person in added)),
+        )  # fmt: skip
     if "lead_organization" in changes:
         _set_lead(incident, actor, changes["lead_organization"])
     incident.save()
@@ -245,8 +263,6 @@ def update_incident(*, actor: Membership, incident: Incident, **changes: Any) ->
     if changes.get("affected_states") is not None:
         states = member_states(changes["affected_states"])
         incident.affected_states.add(*states)
-    if changes.get("named_people"):
-        incident.recipient_people.add(*active_people(changes["named_people"]))
     add_participants(incident, actor, states=states, invited=changes.get("invited") or ())
     queue_notifications(incident, retry_withheld=relabelled, acting_user_id=actor.user_id)
     return incident
@@ -394,9 +410,14 @@ def escalate_events(
     its label defaults to the strictest of the events'). The events' addresses, host
     names, URLs, ASNs and hashes become observables; the events are linked.
 
+    A TLP:RED event goes only where everyone addressed is named on its report: a RED
+    incident whose author and named people all are (DESIGN.md: RED is for the people
+    addressed by name; a combination carries the strictest label and audience).
+
     Raises:
         PermissionDenied: an event is not visible to `actor`, or it may not add to `incident`.
-        ValidationError: no events, or invalid fields.
+        ValidationError: no events, invalid fields, or a TLP:RED event whose report
+            does not name everyone the incident addresses.
     """
     from csirtnet.reports.models import Event
 
@@ -417,6 +438,8 @@ def escalate_events(
         raise PermissionDenied
     if incident.tlp_label.rank < floor.rank:
         raise ValidationError({"incident": _looser_than_events(floor)})
+    audience = {incident.author_id, *incident.recipient_people.values_list("pk", flat=True)}
+    _check_red_audience(audience, events, field="incident")
     incident.events.add(*events)
     _add_observables(incident, actor, normalized_observables(values))
     record_entry(incident, actor, EntryKind.ESCALATED, text=str(len(ids)))
@@ -435,6 +458,41 @@ def _looser_than_events(floor: TLP) -> str:
         "An incident holding these events must be labelled %(label)s or stricter: a "
         "combination carries the strictest label of its parts."
     ) % {"label": floor.label}
+
+
+def _check_red_audience(
+    audience: Iterable[int | None], events: Iterable[Any], *, field: str = "named_people"
+) -> None:
+    """
+    Refuse to address (`audience`: user ids of an incident's author and named people)
+    anyone a TLP:RED event among `events` is not addressed to: the people its report
+    names (`Report.recipient_people`) are its whole audience.
+
+    Raises:
+        ValidationError: `{field: …}` naming the users who are not named on the report.
+    """
+    from csirtnet.reports.models import Report
+
+    red_reports = {event.report_id for event in events if event.tlp == TLP.RED}
+    if not red_reports:
+        return
+    named = Report.recipient_people.through.objects.filter(report_id__in=red_reports)
+    allowed: dict[int, set[int]] = {report_id: set() for report_id in red_reports}
+    for report_id, user_id in named.values_list("report_id", "user_id"):
+        allowed[report_id].add(user_id)
+    wanted = {user_id for user_id in audience if user_id is not None}
+    outside = {user_id for ids in allowed.values() for user_id in wanted - ids}
+    if outside:
+        names = User.objects.filter(pk__in=outside).order_by("username")
+        raise ValidationError(
+            {
+                field: _(
+                    "A TLP:RED event is only for the people its report names; these are "
+                    "not: %(names)s."
+                )
+                % {"names": ", ".join(user.get_username() for user in names)}
+            }
+        )
 
 
 def _label_floor(incident: Incident) -> TLP | None:

@@ -83,11 +83,15 @@ class RejectedRowAdmin(ReadOnlyAdmin):
 
 @admin.register(Digest)
 class DigestAdmin(ReadOnlyAdmin):
-    """The outbox of digests: one per report and receiving organization."""
+    """
+    The outbox of digests: one per report and receiving organization, and one per person
+    a TLP:RED report names (its notice without content).
+    """
 
     list_display = [
         "report",
         "organization",
+        "user",
         "event_count",
         "status",
         "attempt_count",
@@ -95,5 +99,5 @@ class DigestAdmin(ReadOnlyAdmin):
         "message_id",
     ]
     list_filter = ["status"]
-    list_select_related = ["report", "organization"]
+    list_select_related = ["report", "organization", "user"]
     search_fields = ["report__file_name", "organization__short_name", "message_id"]

@@ -1,4 +1,7 @@
-"""Digest delivery: one organization's e-mail about one report, sent once from the outbox."""
+"""
+Digest delivery: one organization's e-mail about one report, or the notice to one person
+a TLP:RED report names, sent once from the outbox.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from csirtnet.accounts.middleware import actor_for
 from csirtnet.core.csvsafe import escape_spreadsheet_cell
 from csirtnet.core.mail import Email
 from csirtnet.core.outbox import DeliveryOutcome, OutboxSummary
@@ -79,7 +83,8 @@ def _due_digests() -> QuerySet[Digest]:
 
 def enqueue_report_digests(*, report_id: int) -> int:
     """
-    Enqueue `deliver_digest` for every pending digest of report `report_id`.
+    Enqueue `deliver_digest` for every pending digest of report `report_id`, the
+    notices to the people a TLP:RED report names included (`Digest.user`).
 
     Call it from `transaction.on_commit` once the report's last batch (and its
     `completed_at`) is committed. Enqueues nothing while the report is incomplete.
@@ -134,9 +139,14 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     is deterministic, `<digest-{pk}-{sha256[:16]}@csirtnet>`, so that a resend is
     recognisable.
 
+    A named person's row (`digest.user`, TLP:RED) is built by `build_named_person_message`
+    instead: no event content at all.
+
     Raises:
         PointOfContact.DoesNotExist: the organization has no CSIRT 24/7 point of contact.
     """
+    if digest.user_id is not None:
+        return build_named_person_message(digest)
     report, organization = digest.report, digest.organization
     contact = PointOfContact.objects.get(organization=organization, role=ContactRole.CSIRT_24_7)
     language = contact.mail_language
@@ -175,6 +185,91 @@ def build_digest_message(digest: Digest) -> EmailMessage:
     )
     message.attach(attachment_name, content, mimetype)
     return message
+
+
+def named_person_withheld_reason(digest: Digest) -> str:
+    """
+    Return why the notice `digest` (a named person's row) must not be sent now, or "".
+
+    Checked at send time, on the report and the user as they are then: the report must
+    still be TLP:RED and still name the person (DESIGN.md, "TLP 2.0": RED goes to the
+    people addressed by name), the person must still see at least one of its events, and
+    the user must be active with an e-mail address.
+
+    Raises:
+        ValueError: `digest` is an organization's row.
+    """
+    report, user = digest.report, digest.user
+    if user is None:
+        raise ValueError(f"digest {digest.pk} is not a named person's row")
+    if report.tlp != TLP.RED:
+        return _("The report is no longer TLP:RED; its people are not notified by name.")
+    if not report.recipient_people.filter(pk=user.pk).exists():
+        return _("This person is no longer addressed by name in the report.")
+    if not user.is_active or not user.email:
+        return _("This person has no e-mail address or is no longer active.")
+    actor = actor_for(user)
+    if actor is None or not Event.objects.visible_to(actor).filter(report_id=report.pk).exists():
+        return _("This person no longer sees any event of the report.")
+    return ""
+
+
+def build_named_person_message(digest: Digest) -> EmailMessage:
+    """
+    Build the notice of `digest`, the row of one person a TLP:RED report names, to that
+    user's own e-mail address.
+
+    Subject: "[TLP:RED] csirtnet: a report addressed to you by name" (the label exactly,
+    never translated). The body carries no event content, neither the file name nor a
+    count: only that a TLP:RED report is addressed to the person by name, the link to
+    the report page (settings.CSIRTNET_SITE_URL) and how to handle the message. In the
+    first language the site offers of the CSIRT 24/7 point of contact of the person's
+    organization (as a digest to it), else settings.LANGUAGE_CODE. `Message-ID` is
+    `digest_message_id`, as for digests.
+
+    Raises:
+        ValueError: `digest` is an organization's row.
+    """
+    user = digest.user
+    if user is None:
+        raise ValueError(f"digest {digest.pk} is not a named person's row")
+    contact = PointOfContact.objects.filter(
+        organization_id=digest.organization_id, role=ContactRole.CSIRT_24_7
+    ).first()
+    language = contact.mail_language if contact else str(settings.LANGUAGE_CODE)
+    with translation.override(language):
+        subject = f"[{TLP.RED.label}] " + _("csirtnet: a report addressed to you by name")
+        body = _named_person_body(digest.report)
+    return Email(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[str(user.email)],
+        headers={
+            "Message-ID": digest_message_id(digest),
+            "Content-Language": language,
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no auto-replies
+        },
+    )
+
+
+def _named_person_body(report: Report) -> str:
+    lines = [
+        TLP.RED.label,
+        "",
+        _(
+            "A report labelled TLP:RED is addressed to you by name on csirtnet. Its "
+            "content is never sent by e-mail."
+        ),
+        "",
+        _("Sign in to read it: %(url)s") % {"url": _report_url(report)},
+        "",
+        _(
+            "TLP:RED: for the people named only. Do not forward this message or share the "
+            "report with anyone else."
+        ),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 _ZIP_ABOVE_BYTES = 1 << 20  # CSVs above 1 MiB travel zipped: relays refuse 10-25 MB mail
@@ -216,15 +311,25 @@ def send_digest(*, digest_id: int) -> DeliveryOutcome:
     TLP label forbids e-mail (`withheld_reason`) becomes `withheld` with the reason in
     `last_error`. Neither sends anything.
 
+    A named person's row (TLP:RED) is sent the same way, as `build_named_person_message`,
+    and becomes `withheld` (reason in `last_error`) when `named_person_withheld_reason`
+    says so, checked again under the lock.
+
     Raises:
         Digest.DoesNotExist: no digest `digest_id`.
         smtplib.SMTPException, OSError: the SMTP server refused or could not be reached;
             `attempt_count` and `last_error` are recorded and the digest stays pending.
         django.db.OperationalError: the lock could not be taken in time (nothing sent).
     """
-    digest = Digest.objects.select_related("report", "organization__state").get(pk=digest_id)
+    digest = Digest.objects.select_related("report", "organization__state", "user").get(
+        pk=digest_id
+    )
     if not _is_due(digest):
         return DeliveryOutcome.SKIPPED
+    if digest.user_id is not None:
+        reason = named_person_withheld_reason(digest)
+        message = None if reason else build_named_person_message(digest)
+        return _send_locked(digest_id=digest_id, message=message, withheld=reason)
     reason = withheld_reason(label=digest_label(digest), organization=digest.organization)
     message = None
     if not reason:
@@ -242,6 +347,9 @@ def _send_locked(
     with _locked_digest(digest_id) as digest:
         if not _is_due(digest):
             return DeliveryOutcome.SKIPPED
+        if digest.user_id is not None and not withheld:
+            # the report as it is under the lock: relabelled or a name removed meanwhile
+            withheld = named_person_withheld_reason(digest)
         if withheld:
             _save(digest, status=DigestStatus.WITHHELD, last_error=withheld)
             return DeliveryOutcome.WITHHELD
@@ -327,7 +435,10 @@ def deliver_pending_digests(*, limit: int | None = None, dry_run: bool = False) 
 
 
 def _planned_outcome(digest_id: int) -> DeliveryOutcome:
-    digest = Digest.objects.select_related("report", "organization").get(pk=digest_id)
+    digest = Digest.objects.select_related("report", "organization", "user").get(pk=digest_id)
+    if digest.user_id is not None:
+        withheld = named_person_withheld_reason(digest)
+        return DeliveryOutcome.WITHHELD if withheld else DeliveryOutcome.SENT
     if withheld_reason(label=digest_label(digest), organization=digest.organization):
         return DeliveryOutcome.WITHHELD
     contacts = PointOfContact.objects.filter(
@@ -353,6 +464,11 @@ def _digest_events(digest: Digest) -> QuerySet[Event]:
 def _inbox_url(report: Report) -> str:
     site = settings.CSIRTNET_SITE_URL.rstrip("/")
     return f"{site}{reverse('reports:inbox')}?report={report.uuid}"
+
+
+def _report_url(report: Report) -> str:
+    site = settings.CSIRTNET_SITE_URL.rstrip("/")
+    return f"{site}{reverse('reports:report_detail', args=[report.uuid])}"
 
 
 def _one_line(text: str) -> str:

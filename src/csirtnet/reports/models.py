@@ -179,12 +179,24 @@ class Digest(models.Model):
     The outbox row for one organization's digest of one report: written in the same
     transaction as the events it counts, delivered by the worker once the report is
     complete, exactly once (`status`, `sent_at` UTC, `message_id`).
+
+    With `user` set, the row is instead the notice to one person a TLP:RED report names
+    (DESIGN.md, "TLP 2.0": RED goes to the people addressed by name, never in digests):
+    written when the report is completed, for each person named who sees at least one
+    of its events; `organization` is that person's, `event_count` the events they see.
+    The notice goes to the person's own address and carries no event content, only the
+    link to the report page. One row per report and organization (`user` empty), one
+    per report and person named.
     """
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="digests")
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="digests"
     )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("person addressed by name"),
+    )  # fmt: skip
     event_count = models.PositiveIntegerField(default=0)
     status = models.CharField(
         max_length=12, choices=DigestStatus.choices, default=DigestStatus.PENDING
@@ -198,9 +210,18 @@ class Digest(models.Model):
         ordering = ["report", "organization"]
         constraints = [
             models.UniqueConstraint(
-                fields=["report", "organization"], name="one_digest_per_report_and_org"
-            )
+                fields=["report", "organization"],
+                condition=models.Q(user__isnull=True),
+                name="one_digest_per_report_and_org",
+            ),
+            models.UniqueConstraint(
+                fields=["report", "user"],
+                condition=models.Q(user__isnull=False),
+                name="one_digest_per_report_and_person",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.user_id is not None:
+            return f"{self.report} -> {self.user}"
         return f"{self.report} -> {self.organization}"

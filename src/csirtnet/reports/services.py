@@ -22,12 +22,13 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from csirtnet.accounts.middleware import actor_for
 from csirtnet.core import audit
 from csirtnet.core.text import CONTROL_RE, printable
 from csirtnet.directory.models import Organization
@@ -358,8 +359,13 @@ def _open_report(
             "received_at": timezone.now(),
         },
     )
-    if created and recipient_people:
+    if created:
         report.recipient_people.set(recipient_people)
+        audit.record(
+            actor=submitted_by, action="report.received", target=report,
+            detail={"file_name": report.file_name, "sha256": sha256, "source": report.source,
+                    "recipient_people": sorted(u.get_username() for u in recipient_people)},
+        )  # fmt: skip
     return report
 
 
@@ -540,15 +546,58 @@ def _uuid7_hex(count: int) -> list[str]:
 def _count_digests(report: Report, per_org: Counter[int]) -> None:
     """Create or bump the outbox row of each organization that received events."""
     for org_id, count in per_org.items():
-        updated = Digest.objects.filter(report=report, organization_id=org_id).update(
-            event_count=F("event_count") + count
-        )
+        updated = Digest.objects.filter(
+            report=report, organization_id=org_id, user__isnull=True
+        ).update(event_count=F("event_count") + count)
         if not updated:
             Digest.objects.create(report=report, organization_id=org_id, event_count=count)
 
 
+def add_named_person_digests(report: Report) -> list[Digest]:
+    """
+    Write the outbox row (`Digest.user` set) of each person TLP:RED `report` names who
+    sees at least one of its events: `Event.objects.visible_to` their actor (the user's
+    first active membership, as the site signs them in) holds one of the report's
+    events. A person named whose organization received none of them gets nothing; a
+    secretariat member named sees them all. Nothing for another label. A row already
+    written is kept as it is (one per report and person).
+
+    DESIGN.md, "TLP 2.0": TLP:RED goes to the people addressed by name, never in
+    digests; the worker sends each person a notice without content (`reports.delivery`).
+
+    Returns:
+        The rows written now.
+    """
+    if report.tlp != TLP.RED:
+        return []
+    created = []
+    for user in report.recipient_people.order_by("pk"):
+        actor = actor_for(user)
+        if actor is None:
+            continue
+        seen = Event.objects.visible_to(actor).filter(report_id=report.pk).count()
+        if not seen:
+            continue
+        try:
+            with transaction.atomic():
+                created.append(
+                    Digest.objects.create(
+                        report=report,
+                        organization_id=actor.organization_id,
+                        user=user,
+                        event_count=seen,
+                    )
+                )
+        except IntegrityError:
+            continue  # already written: each person is told once
+    return created
+
+
 def _complete(report: Report) -> None:
-    """Mark the report complete and queue its digests once that commits."""
+    """
+    Mark the report complete, write the notices of the people a TLP:RED report names
+    (`add_named_person_digests`) and queue its digests once that commits.
+    """
     with transaction.atomic():
         done = Report.objects.filter(pk=report.pk, completed_at__isnull=True).update(
             completed_at=timezone.now()
@@ -557,6 +606,7 @@ def _complete(report: Report) -> None:
             from csirtnet.reports.delivery import enqueue_report_digests
 
             audit.record(actor=report.submitted_by, action="report.completed", target=report)
+            add_named_person_digests(report)
 
             transaction.on_commit(lambda: enqueue_report_digests(report_id=report.pk), robust=True)
     report.refresh_from_db()

@@ -10,7 +10,9 @@ from csirtnet.reports.delivery import send_digest
 @task()
 def deliver_digest(*, digest_id: int) -> str:
     """
-    E-mail digest `digest_id` to its organization's CSIRT 24/7 point of contact, once.
+    E-mail digest `digest_id` to its organization's CSIRT 24/7 point of contact, once
+    (a named person's row of a TLP:RED report: the notice without content, to that
+    person's own address).
 
     Safe to run twice and concurrently: `send_digest` locks the digest row, skips it
     unless it is pending and its report complete, sends, and marks it sent in the

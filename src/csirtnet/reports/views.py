@@ -84,7 +84,8 @@ def report_detail(request: HttpRequest, report_uuid: UUID) -> HttpResponse:
         raise Http404
     reports = Report.objects.visible_to(actor).select_related("submitted_by")
     report = get_object_or_404(reports, uuid=report_uuid)
-    digests = report.digests.select_related("organization__state")
+    # the organizations' digests; the notices to people named (TLP:RED) are not listed
+    digests = report.digests.filter(user__isnull=True).select_related("organization__state")
     context: dict[str, Any] = {"report": report, "digests": digests}
     if Report.objects.visible_whole_to(actor).filter(pk=report.pk).exists():
         rejected = Paginator(report.rejected_rows.all(), REJECTED_ROWS_PER_PAGE)
@@ -92,6 +93,7 @@ def report_detail(request: HttpRequest, report_uuid: UUID) -> HttpResponse:
         context["sees_whole_report"] = True
     else:
         context["digests"] = digests.filter(organization_id=actor.organization_id)
+    audit.record_reads(actor=actor, rows=[report], action="report.read")
     return render(request, "reports/report_detail.html", context)
 
 
@@ -105,11 +107,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     if actor is None or not actor.is_secretariat:
         raise Http404
     events = Event.objects.visible_to(actor)
+    recent = _recent_reports(actor)
+    audit.record_reads(actor=actor, rows=recent, action="report.listed")
     context = {
         "table": _state_taxonomy_table(events),
         "unrouted_count": events.filter(route_rule=RouteRule.UNROUTED).count(),
         "unrouted_rule": RouteRule.UNROUTED.value,
-        "reports": _recent_reports(actor),
+        "reports": recent,
     }
     return render(request, "reports/overview.html", context)
 
@@ -174,7 +178,9 @@ def _state_taxonomy_table(events: EventQuerySet) -> dict[str, Any]:
 def _recent_reports(actor: Membership) -> list[Report]:
     """Return the latest reports `actor` may see, with digest counts per status."""
     per_status = {
-        f"digests_{status}": Count("digests", filter=Q(digests__status=status))
+        f"digests_{status}": Count(
+            "digests", filter=Q(digests__status=status, digests__user__isnull=True)
+        )
         for status in DigestStatus.values
     }
     reports = Report.objects.visible_to(actor).select_related("submitted_by")

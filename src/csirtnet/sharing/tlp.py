@@ -50,7 +50,10 @@ def organization_mail_refusal(label: TLP, *, recipient_is_member: bool) -> str:
     non-member.
     """
     if label == TLP.RED:
-        return _("TLP:RED events are never sent in digests; they stay in the inbox.")
+        return _(
+            "TLP:RED events are never sent in digests; the people the report names see "
+            "them in their inbox and are sent a notice without content."
+        )
     if label == TLP.AMBER_STRICT and not recipient_is_member:
         return _("TLP:AMBER+STRICT events are not sent in digests to non-members.")
     return ""
