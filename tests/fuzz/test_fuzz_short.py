@@ -1,6 +1,6 @@
 """
 A short run of every fuzz target (`fuzz/fuzz_*.py`): each runs in its own process for
-CSIRTNET_FUZZ_SECONDS (default 20) and must end without a crash, that is without an
+CSIRTNET_FUZZ_SECONDS (default 10) and must end without a crash, that is without an
 exception other than the documented errors of what it calls. Targets run two at a time;
 a long run passes a larger `-max_total_time`.
 """
@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import REPO, shared_dir
 
 TARGETS = sorted((REPO / "fuzz").glob("fuzz_*.py"))
-SECONDS = int(os.environ.get("CSIRTNET_FUZZ_SECONDS", "20"))
+SECONDS = int(os.environ.get("CSIRTNET_FUZZ_SECONDS", "10"))
 PARALLEL = min(2, os.cpu_count() or 1)
 DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 
