@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -359,6 +360,11 @@ def test_a_red_report_is_seen_only_by_the_people_it_names(
     assert not Report.objects.visible_to(colleague).exists()
     mine = Event.objects.filter(organization=owner.organization).count()
     assert Event.objects.visible_to(owner).count() == mine
-    # a re-run names nobody new
-    call_command("ingest", path, "--tlp", "red", "--to", "colleague", "--no-progress")
+    # a re-run names nobody new, and says so
+    err = io.StringIO()
+    call_command("ingest", path, "--tlp", "red", "--to", "colleague", "--no-progress", stderr=err)
     assert report.recipient_people.count() == 2
+    assert err.getvalue() == (
+        f"{path}: already ingested, addressed to owner, secretariat; the --to given now is "
+        "ignored (the people named are fixed when a report is first stored).\n"
+    )

@@ -146,6 +146,16 @@ class Command(BaseCommand):
                 )
                 % {"path": path, "tlp": TLP(report.tlp).label, "source": report.source}
             )
+        named = sorted(report.recipient_people.values_list("username", flat=True))
+        given = sorted({user.get_username() for user in options["recipient_people"]})
+        if summary.already_complete and report.tlp == TLP.RED and given != named:
+            self.stderr.write(
+                _(
+                    "%(path)s: already ingested, addressed to %(named)s; the --to given now "
+                    "is ignored (the people named are fixed when a report is first stored)."
+                )
+                % {"path": path, "named": ", ".join(named)}
+            )
         if options["verbosity"] >= 2 or summary.already_complete:
             note = _(" (already ingested)") if summary.already_complete else ""
             self.stdout.write(
