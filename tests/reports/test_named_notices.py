@@ -27,6 +27,8 @@ from csirtnet.sharing.tlp import TLP
 from tests.reports.factories import EventFactory, ReportFactory
 
 SITE = "https://csirtnet.example"
+# The notice's subject in Spanish, the first language of CERTuy's and CICTE's contacts.
+SUBJECT_ES = "[TLP:RED] csirtnet: un informe dirigido a usted personalmente"
 HEADER = (
     '"timestamp","ip","protocol","port","hostname","tag","asn","geo","region","city",'
     '"clk_wander","refid","stratum"\n'
@@ -112,11 +114,12 @@ def test_a_red_report_tells_each_person_named_who_sees_its_events_once_without_c
     link = f"{SITE}/reports/reports/{report.uuid}/"
     for message in mail.outbox:
         digest = rows.get(user__email=message.to[0])
-        assert message.subject == "[TLP:RED] csirtnet: a report addressed to you by name"
+        # in the language of the person's organization (CERTuy's and CICTE's: Spanish)
+        assert message.subject == SUBJECT_ES
         assert message.body.startswith("TLP:RED\n")
-        assert "addressed to you by name" in message.body
+        assert "está dirigido a usted personalmente" in message.body
         assert link in message.body
-        assert "Do not forward this message" in message.body
+        assert "No reenvíe este mensaje" in message.body
         assert message.extra_headers["Message-ID"] == (
             f"<digest-{digest.pk}-{report.sha256[:16]}@csirtnet>"
         )
@@ -257,6 +260,6 @@ def test_two_workers_delivering_the_same_notice_at_once_send_one_message(
     assert sorted(outcomes) == [DeliveryOutcome.SENT, DeliveryOutcome.SKIPPED]
     assert smtp_sink.recipients() == ["owner@people.example"]
     (message,) = smtp_sink.messages()
-    assert message["Subject"] == "[TLP:RED] csirtnet: a report addressed to you by name"
+    assert message["Subject"] == SUBJECT_ES
     assert not list(message.iter_attachments())
     assert Digest.objects.get(pk=digest.pk).status == DigestStatus.SENT
