@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csirtnet.accounts.middleware import actor_for
 from csirtnet.accounts.models import Membership
 from csirtnet.core.text import CONTROL_RE, DECEPTIVE_RE
 from csirtnet.directory.models import MemberState, Organization
@@ -465,32 +466,32 @@ def _check_red_audience(
 ) -> None:
     """
     Refuse to address (`audience`: user ids of an incident's author and named people)
-    anyone a TLP:RED event among `events` is not addressed to: the people its report
-    names (`Report.recipient_people`) are its whole audience.
+    anyone who may not see every TLP:RED event among `events`, as the one visibility
+    rule decides (`EventQuerySet.visible_to` of the person's membership): a RED
+    incident shows its events' observables to all it addresses.
 
     Raises:
-        ValidationError: `{field: …}` naming the users who are not named on the report.
+        ValidationError: `{field: …}` naming, by username, those who may not see one.
     """
-    from csirtnet.reports.models import Report
+    from csirtnet.reports.models import Event
 
-    red_reports = {event.report_id for event in events if event.tlp == TLP.RED}
-    if not red_reports:
+    red = {event.pk for event in events if event.tlp == TLP.RED}
+    if not red:
         return
-    named = Report.recipient_people.through.objects.filter(report_id__in=red_reports)
-    allowed: dict[int, set[int]] = {report_id: set() for report_id in red_reports}
-    for report_id, user_id in named.values_list("report_id", "user_id"):
-        allowed[report_id].add(user_id)
-    wanted = {user_id for user_id in audience if user_id is not None}
-    outside = {user_id for ids in allowed.values() for user_id in wanted - ids}
+    people = User.objects.filter(pk__in=[pk for pk in audience if pk is not None])
+    outside = [
+        user.get_username()
+        for user in people.order_by("username")
+        if Event.objects.visible_to(actor_for(user)).filter(pk__in=red).count() != len(red)
+    ]
     if outside:
-        names = User.objects.filter(pk__in=outside).order_by("username")
         raise ValidationError(
             {
                 field: _(
                     "A TLP:RED event is only for the people its report names; these are "
                     "not: %(names)s."
                 )
-                % {"names": ", ".join(user.get_username() for user in names)}
+                % {"names": ", ".join(outside)}
             }
         )
 
