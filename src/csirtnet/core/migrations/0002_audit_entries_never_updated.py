@@ -6,6 +6,8 @@ entry breaks the hash chain, which `csirtnet verify-audit` reports.
 
 from django.db import migrations
 
+from csirtnet.core.dbsql import per_vendor_sql
+
 TABLE = "core_auditentry"
 MESSAGE = "audit entries are never updated"
 
@@ -32,19 +34,7 @@ SQL = {
 }
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Create the trigger of the connection's database (SQLite or PostgreSQL)."""
-    for statement in SQL[schema_editor.connection.vendor][0]:
-        schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Drop it."""
-    for statement in SQL[schema_editor.connection.vendor][1]:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_audit_entries")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [per_vendor_sql(SQL)]

@@ -8,6 +8,8 @@ is kept elsewhere (`csirtnet verify-audit --expect-head`).
 
 from django.db import migrations
 
+from csirtnet.core.dbsql import per_vendor_sql
+
 TABLE = "core_auditentry"
 MESSAGE = "audit entries are append-only: they are never deleted"
 
@@ -34,19 +36,7 @@ SQL = {
 }
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Create the trigger of the connection's database (SQLite or PostgreSQL)."""
-    for statement in SQL[schema_editor.connection.vendor][0]:
-        schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Drop it."""
-    for statement in SQL[schema_editor.connection.vendor][1]:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0002_audit_entries_never_updated")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [per_vendor_sql(SQL)]

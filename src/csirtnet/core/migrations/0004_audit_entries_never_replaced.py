@@ -15,6 +15,8 @@ fires the row's BEFORE UPDATE trigger of 0002, which refuses it.
 
 from django.db import migrations
 
+from csirtnet.core.dbsql import per_vendor_sql
+
 TABLE = "core_auditentry"
 MESSAGE = "audit entries are append-only: an insert never replaces one"
 
@@ -32,19 +34,7 @@ SQL = {
 }
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Create the trigger of the connection's database (SQLite; PostgreSQL needs none)."""
-    for statement in SQL[schema_editor.connection.vendor][0]:
-        schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Drop it."""
-    for statement in SQL[schema_editor.connection.vendor][1]:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0003_audit_entries_never_deleted")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [per_vendor_sql(SQL)]

@@ -5,6 +5,8 @@ UPDATE or DELETE of evidence_custodyevent, on SQLite and on PostgreSQL.
 
 from django.db import migrations
 
+from csirtnet.core.dbsql import per_vendor_sql
+
 TABLE = "evidence_custodyevent"
 MESSAGE = "custody events are append-only"
 
@@ -39,22 +41,7 @@ SQL = {
 }
 
 
-def _run(schema_editor, statements):  # type: ignore[no-untyped-def]
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Create the triggers of the connection's database (SQLite or PostgreSQL)."""
-    _run(schema_editor, SQL[schema_editor.connection.vendor][0])
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Drop them."""
-    _run(schema_editor, SQL[schema_editor.connection.vendor][1])
-
-
 class Migration(migrations.Migration):
     dependencies = [("evidence", "0001_evidence_and_custody_events")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [per_vendor_sql(SQL)]

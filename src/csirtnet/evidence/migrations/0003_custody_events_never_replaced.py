@@ -13,6 +13,8 @@ fires the row's BEFORE UPDATE trigger of 0002, which refuses it.
 
 from django.db import migrations
 
+from csirtnet.core.dbsql import per_vendor_sql
+
 TABLE = "evidence_custodyevent"
 MESSAGE = "custody events are append-only: an insert never replaces one"
 
@@ -30,22 +32,7 @@ SQL = {
 }
 
 
-def _run(schema_editor, statements):  # type: ignore[no-untyped-def]
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Create the trigger of the connection's database (SQLite; PostgreSQL needs none)."""
-    _run(schema_editor, SQL[schema_editor.connection.vendor][0])
-
-
-def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Drop it."""
-    _run(schema_editor, SQL[schema_editor.connection.vendor][1])
-
-
 class Migration(migrations.Migration):
     dependencies = [("evidence", "0002_custody_events_append_only")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [per_vendor_sql(SQL)]
